@@ -1,0 +1,1 @@
+"""PyMC twins of every Gibbs configuration, and the classical pooling baselines."""

@@ -1,0 +1,1 @@
+"""The validation harness: posterior comparison, SBC, Geweke, mutants, golden files, CLI."""

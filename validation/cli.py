@@ -1,0 +1,131 @@
+"""The ``gibbs-suite`` command line.
+
+Exit codes: 0 success / agreement, 1 disagreement or failed check, 2 usage error or a feature that
+is not built yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from gibbs.data import HierarchicalData
+
+__all__ = ["build_parser", "load_dataset", "main"]
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("dataset")
+    group.add_argument(
+        "--dataset",
+        choices=["radon", "radon-all", "synthetic"],
+        default="radon",
+        help="radon: Minnesota, ARM preparation, shipped with ArviZ (default); radon-all: all "
+        "survey states (see --data-dir, --states); synthetic: simulated with known truth",
+    )
+    group.add_argument(
+        "--model",
+        choices=["M0", "M1", "M2"],
+        default="M2",
+        help="radon model: M0 intercept only, M1 + floor, M2 + county log-uranium (default)",
+    )
+    group.add_argument("--data-dir", help="folder with srrs2.dat and cty.dat (radon-all)")
+    group.add_argument(
+        "--states", nargs="+", metavar="ST", help="radon-all: real state codes, e.g. MN WI"
+    )
+    group.add_argument("--groups", type=int, default=30, help="synthetic: number of groups")
+    group.add_argument("--group-size", type=int, default=10, help="synthetic: rows per group")
+    group.add_argument("--data-seed", type=int, default=0, help="synthetic: simulation seed")
+
+
+def load_dataset(args: argparse.Namespace) -> HierarchicalData:
+    """Build the dataset named by the parsed ``--dataset`` options."""
+    from gibbs import datasets
+
+    floor = args.model != "M0"
+    uranium = args.model == "M2"
+    if args.dataset == "radon":
+        return datasets.load_radon(uranium=uranium, floor=floor)
+    if args.dataset == "radon-all":
+        survey = datasets.load_radon_all(args.data_dir)
+        return survey.to_hierarchical(args.states, floor=floor, uranium=uranium)
+    data, _ = datasets.simulate_hierarchical(
+        n_groups=args.groups, group_sizes=args.group_size, seed=args.data_seed
+    )
+    return data
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    data = load_dataset(args)
+    summary = data.summary()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return EXIT_OK
+    q = summary["group_size_quantiles"]
+    print(f"dataset        {args.dataset} ({args.model})")
+    print(f"outcome        {summary['outcome']}")
+    print(f"rows           {summary['rows']}")
+    print(
+        f"groups         {summary['groups']} {summary['group_dim']} "
+        f"({summary['groups_with_data']} with data, {summary['empty_groups']} empty, "
+        f"{summary['single_member_groups']} with a single row)"
+    )
+    print(
+        f"group sizes    min {q['min']:g}, q25 {q['q25']:g}, median {q['median']:g}, "
+        f"q75 {q['q75']:g}, max {q['max']:g}"
+    )
+    print(f"X (individual) {', '.join(summary['individual_predictors']) or '(none)'}")
+    print(f"U (group)      {', '.join(summary['group_predictors'])}")
+    return EXIT_OK
+
+
+def _not_built(feature: str):
+    def run(args: argparse.Namespace) -> int:
+        print(f"gibbs-suite {feature}: not built yet", file=sys.stderr)
+        return EXIT_USAGE
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``gibbs-suite``."""
+    parser = argparse.ArgumentParser(
+        prog="gibbs-suite",
+        description="Gibbs samplers for multilevel regression, checked against PyMC NUTS.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p_data = sub.add_parser("data", help="summarise a dataset", description="Summarise a dataset.")
+    _add_dataset_options(p_data)
+    p_data.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p_data.set_defaults(func=_cmd_data)
+
+    for name, text in [
+        ("compare", "compare the Gibbs posterior with its PyMC twin and the pooling baselines"),
+        ("sbc", "simulation-based calibration of a sampler"),
+        ("geweke", "Geweke joint-distribution test of a sampler"),
+        ("bench", "measure effective samples per second"),
+    ]:
+        p = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        _add_dataset_options(p)
+        p.set_defaults(func=_not_built(name))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"gibbs-suite {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
