@@ -1,6 +1,32 @@
 """Gibbs samplers for multilevel (hierarchical) regression, in numpy and scipy only."""
 
 from gibbs.data import HierarchicalData
+from gibbs.driver import DEFAULT_SCHEME, sample
+from gibbs.priors import (
+    Flat,
+    HalfCauchy,
+    HalfNormal,
+    HalfStudentT,
+    InverseGamma,
+    Normal,
+    Priors,
+    UniformLogSigma,
+    UniformSigma,
+)
 
-__all__ = ["HierarchicalData", "__version__"]
 __version__ = "0.1.0"
+__all__ = [
+    "DEFAULT_SCHEME",
+    "Flat",
+    "HalfCauchy",
+    "HalfNormal",
+    "HalfStudentT",
+    "HierarchicalData",
+    "InverseGamma",
+    "Normal",
+    "Priors",
+    "UniformLogSigma",
+    "UniformSigma",
+    "__version__",
+    "sample",
+]

@@ -1,0 +1,108 @@
+"""Collection of stored draws into ``arviz.InferenceData`` with the model's names and coords.
+
+Variable names, dims and coords are shared with the PyMC twins (``reference_models``), so the two
+``InferenceData`` objects line up name by name: ``alpha[group_dim]``, ``beta[x_coef]``,
+``gamma[u_coef]``, ``sigma_y``, ``sigma_alpha``, and the observed ``y[obs_id]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gibbs.data import HierarchicalData
+
+__all__ = ["OBS_DIM", "model_dims", "to_inference_data"]
+
+OBS_DIM = "obs_id"
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+def model_dims(data: HierarchicalData) -> dict[str, list[str]]:
+    """Dims of every variable of the varying-intercept model."""
+    return {
+        "alpha": [data.group_dim],
+        "beta": ["x_coef"],
+        "gamma": ["u_coef"],
+        "y": [OBS_DIM],
+        "X": [OBS_DIM, "x_coef"],
+        "group": [OBS_DIM],
+        "U": [data.group_dim, "u_coef"],
+    }
+
+
+def _pointwise(data: HierarchicalData, posterior: dict[str, np.ndarray]) -> np.ndarray:
+    """Mean of y_i at every draw, shape (chain, draw, n); needs every alpha."""
+    mu = posterior["alpha"][..., data.group]
+    if data.p:
+        mu = mu + posterior["beta"] @ data.X.T
+    return mu
+
+
+def to_inference_data(
+    data: HierarchicalData,
+    store: dict[str, np.ndarray],
+    keep_alpha: np.ndarray,
+    attrs: dict[str, Any],
+    *,
+    log_likelihood: bool = True,
+    predictive_rngs: Sequence[np.random.Generator] | None = None,
+):
+    """Build the InferenceData of a Gaussian varying-intercept run.
+
+    Parameters
+    ----------
+    data : HierarchicalData
+        The data sampled.
+    store : dict
+        Arrays shaped (chain, draw, ...) for alpha, beta, gamma, sigma_y, sigma_alpha and lp.
+    keep_alpha : ndarray of int
+        Which groups' intercepts ``store["alpha"]`` holds.
+    attrs : dict
+        Attributes recorded on every group.
+    log_likelihood : bool
+        Add the pointwise log-likelihood (needs every alpha).
+    predictive_rngs : sequence of Generator, optional
+        One per chain: add posterior predictive draws of ``y``.
+
+    Returns
+    -------
+    arviz.InferenceData
+    """
+    import arviz as az
+
+    coords = dict(data.coords)
+    coords[data.group_dim] = [data.group_names[j] for j in keep_alpha]
+    coords[OBS_DIM] = np.arange(data.n)
+    all_coords = dict(coords, **{f"{data.group_dim}_all": list(data.group_names)})
+    dims = model_dims(data)
+    dims["U"] = [f"{data.group_dim}_all", "u_coef"]
+    posterior = {k: store[k] for k in ("alpha", "beta", "gamma", "sigma_y", "sigma_alpha")}
+    if data.p == 0:
+        del posterior["beta"]
+    full_alpha = keep_alpha.size == data.n_groups
+    groups: dict[str, Any] = {}
+    need_mu = full_alpha and (log_likelihood or predictive_rngs is not None)
+    if (log_likelihood or predictive_rngs is not None) and not full_alpha:
+        raise ValueError("log_likelihood and posterior_predictive need store_alpha=True")
+    if need_mu:
+        mu = _pointwise(data, store)
+        sigma = store["sigma_y"][..., None]
+        if log_likelihood:
+            z = (data.y - mu) / sigma
+            groups["log_likelihood"] = {"y": -0.5 * (_LOG_2PI + z * z) - np.log(sigma)}
+        if predictive_rngs is not None:
+            noise = np.stack([g.standard_normal(mu.shape[1:]) for g in predictive_rngs])
+            groups["posterior_predictive"] = {"y": mu + sigma * noise}
+    return az.from_dict(
+        posterior=posterior,
+        sample_stats={"lp": store["lp"]},
+        observed_data={"y": np.asarray(data.y)},
+        constant_data={"X": data.X, "group": data.group, "U": data.U},
+        coords=all_coords,
+        dims=dims,
+        attrs=attrs,
+        **groups,
+    )

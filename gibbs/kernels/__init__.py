@@ -1,0 +1,29 @@
+"""Gibbs kernels: one module per model family, each a set of pure update functions."""
+
+from gibbs.kernels.gaussian import (
+    asis_sigma_alpha,
+    update_alpha,
+    update_beta,
+    update_beta_gamma_marginal,
+    update_gamma,
+    update_sigma_alpha,
+    update_sigma_y,
+)
+
+__all__ = ["SCHEMES"]
+
+# A sweep is a composition of blocks; every scheme targets the same posterior.
+SCHEMES = {
+    # The source article's order, with the corrected draws.
+    "componentwise": (update_alpha, update_beta, update_gamma, update_sigma_y, update_sigma_alpha),
+    # (beta, gamma) with alpha integrated out, then alpha: breaks the alpha-beta-gamma correlation.
+    "blocked": (update_beta_gamma_marginal, update_alpha, update_sigma_y, update_sigma_alpha),
+    # Blocked, plus a non-centered (ASIS) draw of sigma_alpha for when it is near zero.
+    "interweaving": (
+        update_beta_gamma_marginal,
+        update_alpha,
+        update_sigma_y,
+        update_sigma_alpha,
+        asis_sigma_alpha,
+    ),
+}

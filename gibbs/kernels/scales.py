@@ -1,0 +1,177 @@
+"""Draws of a standard deviation from its full conditional, for every scale prior.
+
+Two situations occur in the samplers:
+
+- the *centered* conditional, given a sum of squares ``SS`` over ``m`` Gaussian terms with that
+  scale: conjugate for every family (see :mod:`gibbs.priors`);
+- the *non-centered* conditional used by interweaving, where the scale multiplies standardized
+  effects and enters the likelihood as ``exp(-(A sigma^2 - 2 B sigma) / (2 sigma_y^2))``: a
+  truncated normal for flat and half-normal priors, an exact slice-sampling step otherwise.
+
+All functions act on a batch of chains (leading axis) and are pure given the streams.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special, stats
+
+from gibbs.priors import (
+    HalfNormal,
+    HalfStudentT,
+    InverseGamma,
+    ScalePrior,
+    UniformLogSigma,
+    UniformSigma,
+)
+from gibbs.streams import ChainStreams
+
+__all__ = ["draw_centered_scale", "draw_noncentered_scale", "truncated_normal_positive"]
+
+# Sums of squares this small would make the variance draw exactly 0 (and the next step divide by
+# it); they only occur for degenerate data, where a clear floor beats a NaN.
+_TINY = 1e-300
+
+
+def draw_centered_scale(
+    streams: ChainStreams, prior: ScalePrior, ss: np.ndarray, m: int, aux: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw sigma from p(sigma | SS) under ``prior``, given ``SS`` over ``m`` terms.
+
+    Parameters
+    ----------
+    streams : ChainStreams
+        The chains' random streams.
+    prior : scale prior
+        Prior on sigma.
+    ss : ndarray, shape (chains,)
+        Sum of squared deviations.
+    m : int
+        Number of terms in ``ss``.
+    aux : ndarray, shape (chains,)
+        Auxiliary variable of the half-t mixture (ignored by other priors).
+
+    Returns
+    -------
+    sigma, aux : ndarray, shape (chains,)
+    """
+    ss = np.maximum(ss, _TINY)
+    if isinstance(prior, UniformSigma | UniformLogSigma):
+        # SS / chi^2_df with chi^2_df = 2 Gamma(df / 2).
+        variance = ss / (2.0 * streams.gamma(prior.variance_shape(m)))
+    elif isinstance(prior, InverseGamma):
+        variance = (prior.beta + 0.5 * ss) / streams.gamma(prior.variance_shape(m))
+    elif isinstance(prior, HalfStudentT):
+        variance = (prior.nu / aux + 0.5 * ss) / streams.gamma(prior.variance_shape(m))
+        aux = (prior.nu / variance + prior.sigma**-2.0) / streams.gamma(prior.aux_shape())
+    elif isinstance(prior, HalfNormal):
+        variance = _draw_gig(streams, -(m - 1) / 2.0, prior.sigma**-2.0, ss)
+    else:  # pragma: no cover - Priors.check rejects anything else
+        raise TypeError(f"unknown scale prior {prior!r}")
+    return np.sqrt(variance), aux
+
+
+def _draw_gig(streams: ChainStreams, p: float, a: float, b: np.ndarray) -> np.ndarray:
+    """Draw GIG(p, a, b) (density x^(p-1) exp(-(a x + b/x) / 2)) via scipy.stats.geninvgauss."""
+    out = np.empty(b.shape)
+    for k, gen in enumerate(streams.slow):
+        out[k] = np.sqrt(b[k] / a) * stats.geninvgauss.rvs(p, np.sqrt(a * b[k]), random_state=gen)
+    return out
+
+
+def truncated_normal_positive(mean: np.ndarray, sd: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draw of N(mean, sd^2) truncated to (0, inf), stable far in the tails.
+
+    With ``a = -mean / sd`` the draw is ``mean + sd Z``, ``Z > a``; ``-Z`` is a standard normal
+    truncated above at ``-a``, drawn in log space so that an extreme truncation keeps precision.
+    """
+    log_mass = special.log_ndtr(mean / sd)  # log P(Z > a)
+    z = -special.ndtri_exp(np.log1p(-u) + log_mass)
+    return np.maximum(mean + sd * z, np.finfo(float).tiny)
+
+
+def draw_noncentered_scale(
+    streams: ChainStreams,
+    prior: ScalePrior,
+    sigma: np.ndarray,
+    quad: np.ndarray,
+    lin: np.ndarray,
+    noise_var: np.ndarray,
+    aux: np.ndarray,
+) -> np.ndarray:
+    """Draw sigma from p(sigma) exp(-(quad sigma^2 - 2 lin sigma) / (2 noise_var)).
+
+    This is the conditional of a scale that multiplies standardized effects (the non-centered
+    parameterization). For the half-t prior the conditional prior given ``aux``,
+    sigma^2 | aux ~ IG(nu/2, nu/aux), is used, which leaves the joint with ``aux`` invariant.
+
+    Parameters
+    ----------
+    streams : ChainStreams
+        The chains' random streams.
+    prior : scale prior
+        Prior on sigma (not UniformLogSigma, which Priors.check rejects for this scale).
+    sigma : ndarray, shape (chains,)
+        Current value (start of the slice sampler).
+    quad, lin : ndarray, shape (chains,)
+        Coefficients of the Gaussian likelihood term.
+    noise_var : ndarray, shape (chains,)
+        Residual variance of that likelihood.
+    aux : ndarray, shape (chains,)
+        Half-t auxiliary variable.
+
+    Returns
+    -------
+    ndarray, shape (chains,)
+    """
+    if isinstance(prior, UniformSigma | HalfNormal):
+        precision = quad / noise_var
+        if isinstance(prior, HalfNormal):
+            precision = precision + prior.sigma**-2.0
+        mean = lin / noise_var / precision
+        return truncated_normal_positive(mean, 1.0 / np.sqrt(precision), streams.uniform(1)[:, 0])
+    if isinstance(prior, InverseGamma):
+        shape, rate = np.full(sigma.shape, prior.alpha), np.full(sigma.shape, prior.beta)
+    elif isinstance(prior, HalfStudentT):
+        shape, rate = np.full(sigma.shape, prior.nu / 2.0), prior.nu / aux
+    else:  # pragma: no cover
+        raise TypeError(f"no non-centered draw for {prior!r}")
+    out = np.empty(sigma.shape)
+    for k, gen in enumerate(streams.slow):
+        # Log density of x = log sigma: IG on sigma^2 gives sigma^(-2 shape) exp(-rate / sigma^2)
+        # after the Jacobians of sigma^2 -> sigma -> log sigma.
+        def logf(x, k=k):
+            s = np.exp(x)
+            return (
+                -2.0 * shape[k] * x
+                - rate[k] / (s * s)
+                - (quad[k] * s * s - 2.0 * lin[k] * s) / (2.0 * noise_var[k])
+            )
+
+        out[k] = np.exp(_slice_step(gen, logf, np.log(sigma[k]), width=1.0))
+    return out
+
+
+def _slice_step(
+    gen: np.random.Generator, logf, x0: float, width: float, max_steps: int = 50
+) -> float:
+    """One univariate slice-sampling update (Neal 2003: stepping out, then shrinkage)."""
+    level = logf(x0) + np.log1p(-gen.random())  # log of a uniform height under f(x0)
+    left = x0 - width * gen.random()
+    right = left + width
+    steps = max_steps
+    while steps > 0 and logf(left) > level:
+        left -= width
+        steps -= 1
+    steps = max_steps
+    while steps > 0 and logf(right) > level:
+        right += width
+        steps -= 1
+    while True:
+        x1 = left + (right - left) * gen.random()
+        if logf(x1) > level:
+            return x1
+        if x1 < x0:
+            left = x1
+        else:
+            right = x1

@@ -1,0 +1,343 @@
+"""Prior families of the varying-intercept model, each with its density written out.
+
+Locations (``beta``, ``gamma``)::
+
+    Flat()                 p(theta) = 1                                   (improper)
+    Normal(mu, sigma)      p(theta) = prod_k N(theta_k | mu_k, sigma_k^2)
+
+Scales (``sigma_y``, ``sigma_alpha``), as densities on sigma > 0::
+
+    UniformSigma()         p(sigma) = 1                                   (improper; Gelman & Hill)
+    UniformLogSigma()      p(sigma) = 1 / sigma                     (improper; p(log sigma) = 1)
+    InverseGamma(a, b)     sigma^2 ~ IG(a, b):
+                           p(sigma) = 2 sigma * b^a / Gamma(a) * (sigma^2)^(-a-1) exp(-b / sigma^2)
+    HalfStudentT(nu, s)    p(sigma) = 2 t_nu(sigma / s) / s,  t_nu the Student-t density
+                           (HalfCauchy(s) = HalfStudentT(1, s))
+    HalfNormal(s)          p(sigma) = 2 N(sigma | 0, s^2)
+
+Each scale prior knows how to draw sigma^2 from its full conditional given a sum of squares ``SS``
+over ``m`` terms (Gelman & Hill section 18.4; BDA3 ch. 11-12; Wand et al. 2011):
+
+    UniformSigma      sigma^2 = SS / chi^2_{m-1}
+    UniformLogSigma   sigma^2 = SS / chi^2_m
+    InverseGamma      sigma^2 ~ IG(a + m/2, b + SS/2)
+    HalfStudentT      sigma^2 | lam ~ IG((nu + m)/2, nu/lam + SS/2),
+                      lam | sigma^2 ~ IG((nu + 1)/2, nu/sigma^2 + 1/s^2)     (auxiliary lam)
+    HalfNormal        sigma^2 ~ GIG(p = -(m-1)/2, a = 1/s^2, b = SS)         (exact, scipy)
+
+The default, :func:`gelman_hill`, is flat on beta and gamma and uniform on each sigma: the priors
+that reproduce the book's radon numbers. The source article states no priors at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import special, stats
+
+if TYPE_CHECKING:
+    from gibbs.data import HierarchicalData
+
+__all__ = [
+    "Flat",
+    "HalfCauchy",
+    "HalfNormal",
+    "HalfStudentT",
+    "InverseGamma",
+    "LocationPrior",
+    "Normal",
+    "Priors",
+    "ScalePrior",
+    "UniformLogSigma",
+    "UniformSigma",
+    "gelman_hill",
+]
+
+_LOG2 = float(np.log(2.0))
+
+
+def _positive(name: str, value: float) -> None:
+    if not (np.all(np.isfinite(value)) and np.all(np.asarray(value) > 0)):
+        raise ValueError(f"prior parameter {name} must be positive and finite, got {value}")
+
+
+# --------------------------------------------------------------------------- locations
+@dataclass(frozen=True)
+class Flat:
+    """Flat (improper) prior on a coefficient vector: p(theta) = 1."""
+
+    proper = False
+
+    def logpdf(self, theta: np.ndarray) -> np.ndarray:
+        """Log density (0) summed over the last axis."""
+        return np.zeros(np.shape(theta)[:-1])
+
+    def precision(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """Prior precision matrix and precision-times-mean vector for ``dim`` coefficients."""
+        return np.zeros((dim, dim)), np.zeros(dim)
+
+
+@dataclass(frozen=True)
+class Normal:
+    """Independent normal prior: theta_k ~ N(mu_k, sigma_k^2).
+
+    Parameters
+    ----------
+    mu : float or array
+        Prior means (broadcast to the number of coefficients).
+    sigma : float or array
+        Prior standard deviations, positive.
+    """
+
+    mu: Any = 0.0
+    sigma: Any = 10.0
+    proper = True
+
+    def __post_init__(self) -> None:
+        _positive("Normal.sigma", self.sigma)
+
+    def _params(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            mu = np.broadcast_to(np.asarray(self.mu, dtype=float), (dim,))
+            sigma = np.broadcast_to(np.asarray(self.sigma, dtype=float), (dim,))
+        except ValueError as exc:
+            raise ValueError(f"Normal prior parameters do not fit {dim} coefficients") from exc
+        return mu, sigma
+
+    def logpdf(self, theta: np.ndarray) -> np.ndarray:
+        """Log density summed over the last axis."""
+        mu, sigma = self._params(np.shape(theta)[-1])
+        return np.sum(stats.norm.logpdf(theta, mu, sigma), axis=-1)
+
+    def precision(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """Prior precision matrix and precision-times-mean vector for ``dim`` coefficients."""
+        mu, sigma = self._params(dim)
+        return np.diag(sigma**-2.0), mu * sigma**-2.0
+
+
+LocationPrior = Flat | Normal
+
+
+# --------------------------------------------------------------------------- scales
+class _Scale:
+    """Shared behaviour of scale priors; subclasses define the density and the conjugate draw."""
+
+    proper = True
+    uses_aux = False
+
+    def logpdf(self, sigma: np.ndarray, aux: np.ndarray | None = None) -> np.ndarray:
+        """Log density on sigma (marginal over any auxiliary variable)."""
+        raise NotImplementedError
+
+    def variance_shape(self, m: int) -> float:
+        """Shape of the gamma variate that the conjugate variance draw divides by."""
+        raise NotImplementedError
+
+    def min_terms(self) -> int:
+        """Fewest terms ``m`` for which the full conditional of sigma^2 is proper."""
+        return 1
+
+
+@dataclass(frozen=True)
+class UniformSigma(_Scale):
+    """Uniform prior on sigma over (0, inf): p(sigma) = 1 (improper).
+
+    Full conditional: sigma^2 = SS / chi^2_{m-1}. Gelman & Hill's default.
+    """
+
+    proper = False
+
+    def logpdf(self, sigma, aux=None):  # noqa: D102
+        return np.zeros(np.shape(sigma))
+
+    def variance_shape(self, m):  # noqa: D102
+        return (m - 1) / 2.0
+
+    def min_terms(self):  # noqa: D102
+        return 2
+
+
+@dataclass(frozen=True)
+class UniformLogSigma(_Scale):
+    """Uniform prior on log sigma: p(sigma) = 1 / sigma (improper).
+
+    Full conditional: sigma^2 = SS / chi^2_m. Leaves the posterior improper when put on
+    ``sigma_alpha`` (Gelman 2006), so it is allowed on ``sigma_y`` only.
+    """
+
+    proper = False
+
+    def logpdf(self, sigma, aux=None):  # noqa: D102
+        return -np.log(sigma)
+
+    def variance_shape(self, m):  # noqa: D102
+        return m / 2.0
+
+
+@dataclass(frozen=True)
+class InverseGamma(_Scale):
+    """Inverse-gamma prior on the variance: sigma^2 ~ IG(alpha, beta).
+
+    Density on sigma: 2 sigma beta^alpha / Gamma(alpha) (sigma^2)^(-alpha-1) exp(-beta / sigma^2).
+    Full conditional: sigma^2 ~ IG(alpha + m/2, beta + SS/2).
+    """
+
+    alpha: float = 1.0
+    beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("InverseGamma.alpha", self.alpha)
+        _positive("InverseGamma.beta", self.beta)
+
+    def logpdf(self, sigma, aux=None):  # noqa: D102
+        a, b = self.alpha, self.beta
+        s2 = np.square(sigma)
+        return (
+            _LOG2
+            + np.log(sigma)
+            + a * np.log(b)
+            - special.gammaln(a)
+            - (a + 1) * np.log(s2)
+            - b / s2
+        )
+
+    def variance_shape(self, m):  # noqa: D102
+        return self.alpha + m / 2.0
+
+
+@dataclass(frozen=True)
+class HalfStudentT(_Scale):
+    """Half-Student-t prior on sigma: p(sigma) = 2 t_nu(sigma / s) / s.
+
+    Kept conjugate by Wand et al.'s (2011) mixture: sigma^2 | lam ~ IG(nu/2, nu/lam) and
+    lam ~ IG(1/2, 1/s^2) reproduce the half-t marginal, so both full conditionals are inverse-gamma.
+    """
+
+    nu: float = 3.0
+    sigma: float = 1.0
+    uses_aux = True
+
+    def __post_init__(self) -> None:
+        _positive("HalfStudentT.nu", self.nu)
+        _positive("HalfStudentT.sigma", self.sigma)
+
+    def logpdf(self, sigma, aux=None):  # noqa: D102
+        return _LOG2 + stats.t.logpdf(np.asarray(sigma) / self.sigma, self.nu) - np.log(self.sigma)
+
+    def variance_shape(self, m):  # noqa: D102
+        return (self.nu + m) / 2.0
+
+    def aux_shape(self) -> float:
+        """Shape of the inverse-gamma full conditional of the auxiliary ``lam``."""
+        return (self.nu + 1) / 2.0
+
+
+def HalfCauchy(sigma: float = 1.0) -> HalfStudentT:  # noqa: N802 (reads like a class)
+    """Half-Cauchy prior on sigma: the half-t with one degree of freedom."""
+    return HalfStudentT(nu=1.0, sigma=sigma)
+
+
+@dataclass(frozen=True)
+class HalfNormal(_Scale):
+    """Half-normal prior on sigma: p(sigma) = 2 N(sigma | 0, s^2).
+
+    Full conditional of sigma^2: generalized inverse Gaussian GIG(-(m-1)/2, 1/s^2, SS), drawn
+    exactly with :data:`scipy.stats.geninvgauss`.
+    """
+
+    sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("HalfNormal.sigma", self.sigma)
+
+    def logpdf(self, sigma, aux=None):  # noqa: D102
+        return _LOG2 + stats.norm.logpdf(sigma, 0.0, self.sigma)
+
+
+ScalePrior = UniformSigma | UniformLogSigma | InverseGamma | HalfStudentT | HalfNormal
+
+
+# --------------------------------------------------------------------------- the set
+@dataclass(frozen=True)
+class Priors:
+    """The priors of one Gibbs configuration (and of its PyMC twin).
+
+    Parameters
+    ----------
+    beta, gamma : Flat or Normal
+        Priors of the individual- and group-level coefficients.
+    sigma_y, sigma_alpha : scale prior
+        Priors of the residual and group-level standard deviations.
+    """
+
+    beta: LocationPrior = field(default_factory=Flat)
+    gamma: LocationPrior = field(default_factory=Flat)
+    sigma_y: ScalePrior = field(default_factory=UniformSigma)
+    sigma_alpha: ScalePrior = field(default_factory=UniformSigma)
+
+    @property
+    def proper(self) -> bool:
+        """Whether every prior is proper (needed for SBC and Geweke tests)."""
+        return all(p.proper for p in (self.beta, self.gamma, self.sigma_y, self.sigma_alpha))
+
+    def describe(self) -> dict[str, str]:
+        """Return each prior as text (for attributes and reports)."""
+        return {
+            name: repr(getattr(self, name)) for name in ("beta", "gamma", "sigma_y", "sigma_alpha")
+        }
+
+    def check(self, data: HierarchicalData) -> None:
+        """Raise ``ValueError`` if these priors leave the posterior improper for ``data``.
+
+        The conditions are sufficient ones (Gelman 2006 for the group-level scale): flat
+        ``gamma`` needs ``U`` of full rank on the groups with data; a uniform ``sigma_alpha`` needs
+        at least q + 2 groups with data under flat ``gamma`` (2 otherwise); uniform-on-log
+        ``sigma_alpha`` is always improper; uniform ``sigma_y`` needs n >= p + q + 3; uniform-on-log
+        ``sigma_y`` needs within-group replication (n - p - groups with data >= 1).
+        """
+        for name in ("beta", "gamma"):
+            if not isinstance(getattr(self, name), Flat | Normal):
+                raise ValueError(f"prior on {name} must be Flat or Normal")
+        for name in ("sigma_y", "sigma_alpha"):
+            if not isinstance(getattr(self, name), _Scale):
+                raise ValueError(
+                    f"prior on {name} must be a scale prior, got {getattr(self, name)}"
+                )
+        J_obs, n, p, q = data.n_observed_groups, data.n, data.p, data.q
+        if isinstance(self.sigma_alpha, UniformLogSigma):
+            raise ValueError(
+                "prior on sigma_alpha: UniformLogSigma (p(sigma) = 1/sigma) makes the posterior "
+                "improper (it diverges as sigma_alpha -> 0, Gelman 2006); use UniformSigma, "
+                "HalfStudentT or HalfNormal"
+            )
+        if isinstance(self.gamma, Flat):
+            U_obs = data.U[data.stats.n_j > 0]
+            if np.linalg.matrix_rank(U_obs) < q:
+                raise ValueError(
+                    "prior on gamma: Flat needs U of full rank on the groups with data; "
+                    "use a Normal prior on gamma or drop a group-level predictor"
+                )
+        if isinstance(self.sigma_alpha, UniformSigma):
+            needed = q + 2 if isinstance(self.gamma, Flat) else 2
+            if J_obs < needed:
+                raise ValueError(
+                    f"prior on sigma_alpha: UniformSigma with {J_obs} groups with data leaves the "
+                    f"posterior improper (needs at least {needed}); use a proper prior"
+                )
+        if isinstance(self.sigma_y, UniformSigma) and n < p + q + 3:
+            raise ValueError(
+                f"prior on sigma_y: UniformSigma with n = {n} rows and {p + q} coefficients "
+                "leaves the posterior improper; use a proper prior"
+            )
+        if isinstance(self.sigma_y, UniformLogSigma) and n - p - J_obs < 1:
+            raise ValueError(
+                "prior on sigma_y: UniformLogSigma needs groups with more than one row "
+                f"(n - p - groups with data = {n - p - J_obs}); use UniformSigma or a proper prior"
+            )
+
+
+def gelman_hill() -> Priors:
+    """Gelman & Hill's priors: flat on beta and gamma, uniform on sigma_y and sigma_alpha."""
+    return Priors()
