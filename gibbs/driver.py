@@ -20,7 +20,7 @@ from gibbs.kernels.gaussian import GaussianModel, State, log_joint
 from gibbs.priors import Priors
 from gibbs.streams import ChainStreams, chain_seed_sequences
 
-__all__ = ["DEFAULT_SCHEME", "initial_state", "run_chains", "sample"]
+__all__ = ["DEFAULT_SCHEME", "initial_state", "run_chains", "sample", "sample_sweep"]
 
 # The scheme with the most effective samples per second on radon (docs/benchmarks.md).
 DEFAULT_SCHEME = "interweaving"
@@ -134,6 +134,9 @@ def run_chains(
     }
     total = tune + draws * thin
     kept = 0
+    # With every alpha kept at full precision the log density is computed once, vectorised over
+    # all draws, after the loop; otherwise it must be computed while the full state is at hand.
+    lp_in_loop = keep_alpha.size < model.data.n_groups or np.dtype(dtype) != np.float64
     timings = {"tuning_time": 0.0, "sampling_time": 0.0}
     t0 = time.perf_counter()
     try:
@@ -148,7 +151,8 @@ def run_chains(
                 store["gamma"][:, kept] = state.gamma
                 store["sigma_y"][:, kept] = state.sigma_y
                 store["sigma_alpha"][:, kept] = state.sigma_alpha
-                store["lp"][:, kept] = log_joint(state, model)
+                if lp_in_loop:
+                    store["lp"][:, kept] = log_joint(state, model)
                 kept += 1
             progress.update(it + 1)
     except KeyboardInterrupt:
@@ -158,8 +162,16 @@ def run_chains(
             stacklevel=3,
         )
     progress.update(min(total, tune + kept * thin), force=True)
+    store = {k: v[:, :kept] for k, v in store.items()}
+    if not lp_in_loop and kept:
+        flat = State(
+            **{k: store[k].reshape(C * kept, *store[k].shape[2:]) for k in _PARAMS},
+            aux_y=np.ones(C * kept),
+            aux_alpha=np.ones(C * kept),
+        )
+        store["lp"] = log_joint(flat, model).reshape(C, kept)
     timings["sampling_time"] = time.perf_counter() - t0 - timings["tuning_time"]
-    return {k: v[:, :kept] for k, v in store.items()}, kept, timings
+    return store, kept, timings
 
 
 def _alpha_indices(data: HierarchicalData, store_alpha: bool | Sequence[Any]) -> np.ndarray:
@@ -244,10 +256,52 @@ def sample(
     ValueError
         For an unknown scheme, bad sizes, or priors that leave the posterior improper.
     """
-    from gibbs import __version__
-
     if scheme not in SCHEMES:
         raise ValueError(f"unknown scheme {scheme!r}; choose one of {sorted(SCHEMES)}")
+    return sample_sweep(
+        data,
+        SCHEMES[scheme],
+        scheme,
+        priors,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        thin=thin,
+        seed=seed,
+        init=init,
+        progressbar=progressbar,
+        store_alpha=store_alpha,
+        dtype=dtype,
+        log_likelihood=log_likelihood,
+        posterior_predictive=posterior_predictive,
+    )
+
+
+def sample_sweep(
+    data: HierarchicalData,
+    sweep: Sequence[Callable],
+    label: str,
+    priors: Priors | None = None,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    thin: int = 1,
+    seed: int | np.random.SeedSequence | None = None,
+    init: Mapping[str, Any] | None = None,
+    progressbar: bool = True,
+    store_alpha: bool | Sequence[Any] = True,
+    dtype: Any = np.float64,
+    log_likelihood: bool = True,
+    posterior_predictive: bool = False,
+):
+    """Run an explicit sweep of blocks (for testing samplers, e.g. the mutants).
+
+    Same parameters and output as :func:`sample`, with the scheme given as the sequence of
+    ``update(streams, state, model) -> state`` blocks and a ``label`` recorded as its name.
+    """
+    from gibbs import __version__
+
     for name, value, low in [
         ("draws", draws, 1),
         ("tune", tune, 0),
@@ -262,10 +316,10 @@ def sample(
     master, chain_seqs = chain_seed_sequences(seed, chains)
     streams = ChainStreams(chain_seqs)
     state = initial_state(model, streams, init)
-    progress = _Progress(tune + draws * thin, f"Gibbs ({scheme}, {chains} chains)", progressbar)
+    progress = _Progress(tune + draws * thin, f"Gibbs ({label}, {chains} chains)", progressbar)
     store, kept, timings = run_chains(
         model,
-        SCHEMES[scheme],
+        sweep,
         state,
         streams,
         draws=draws,
@@ -280,7 +334,7 @@ def sample(
     attrs = {
         "inference_library": "gibbs-suite",
         "inference_library_version": __version__,
-        "scheme": scheme,
+        "scheme": label,
         "priors": repr(priors),
         "seed_entropy": str(master.entropy),
         "draws": kept,

@@ -96,7 +96,7 @@ def to_inference_data(
         if predictive_rngs is not None:
             noise = np.stack([g.standard_normal(mu.shape[1:]) for g in predictive_rngs])
             groups["posterior_predictive"] = {"y": mu + sigma * noise}
-    return az.from_dict(
+    idata = az.from_dict(
         posterior=posterior,
         sample_stats={"lp": store["lp"]},
         observed_data={"y": np.asarray(data.y)},
@@ -106,3 +106,6 @@ def to_inference_data(
         attrs=attrs,
         **groups,
     )
+    # PyMC keeps its run attributes on the posterior group too; so do we.
+    idata.posterior.attrs.update(attrs)
+    return idata

@@ -14,10 +14,13 @@ import numpy as np
 
 __all__ = ["ChainStreams", "chain_seed_sequences"]
 
-# Draw at least this many values per chain when a buffer refills: amortises the generator's
-# per-call overhead, which otherwise dominates an iteration of a small model.
-_MIN_CHUNK = 4096
+# A refill draws about this many values over all chains (and at most _MAX_CHUNK per chain): it
+# amortises the generator's per-call overhead, which otherwise dominates an iteration of a small
+# model. Drawing a stream in chunks gives the same values as drawing it at once, so the chunk
+# size may depend on the number of chains without changing any chain's draws.
+_REFILL_TOTAL = 1 << 18
 _MAX_CHUNK = 1 << 16
+_PURPOSES = ("normal", "gamma", "uniform", "slow", "init", "predictive")
 
 
 def chain_seed_sequences(
@@ -41,7 +44,8 @@ class _Buffer:
 
     def take(self, k: int, refill) -> np.ndarray:
         if self.pos + k > self.values.shape[1]:
-            chunk = max(k, min(max(64 * k, _MIN_CHUNK), _MAX_CHUNK))
+            chains = self.values.shape[0]
+            chunk = max(k, min(64 * k, _REFILL_TOTAL // chains, _MAX_CHUNK))
             fresh = refill(chunk)
             self.values = np.concatenate([self.values[:, self.pos :], fresh], axis=1)
             self.pos = 0
@@ -57,38 +61,56 @@ class ChainStreams:
     ----------
     seed_sequences : sequence of SeedSequence
         One per chain.
-
-    Attributes
-    ----------
-    slow : list of Generator
-        Unbuffered per-chain generators for draws whose count varies by chain (slice sampling,
-        scipy's generalized inverse Gaussian).
-    init, predictive : list of Generator
-        Per-chain generators for initial values and posterior predictive draws.
     """
 
     def __init__(self, seed_sequences: Sequence[np.random.SeedSequence]) -> None:
-        gens = [
-            [np.random.Generator(np.random.PCG64(s)) for s in ss.spawn(6)] for ss in seed_sequences
-        ]
-        self.chains = len(gens)
-        self._normal, self._gamma, self._uniform, self.slow, self.init, self.predictive = (
-            list(g) for g in zip(*gens, strict=True)
-        )
+        self._seed_sequences = list(seed_sequences)
+        self.chains = len(self._seed_sequences)
+        self._generators: dict[str, list[np.random.Generator]] = {}
         self._normal_buf = _Buffer(self.chains)
         self._uniform_buf = _Buffer(self.chains)
         self._gamma_bufs: dict[float, _Buffer] = {}
 
+    def _gens(self, purpose: str) -> list[np.random.Generator]:
+        """Return the chains' generators for one purpose, created on first use (costly)."""
+        gens = self._generators.get(purpose)
+        if gens is None:
+            index = _PURPOSES.index(purpose)
+            gens = self._generators[purpose] = [
+                np.random.Generator(
+                    np.random.PCG64(
+                        np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, index))
+                    )
+                )
+                for ss in self._seed_sequences
+            ]
+        return gens
+
+    @property
+    def slow(self) -> list[np.random.Generator]:
+        """Unbuffered per-chain generators, for draws whose count varies by chain."""
+        return self._gens("slow")
+
+    @property
+    def init(self) -> list[np.random.Generator]:
+        """Per-chain generators for initial values."""
+        return self._gens("init")
+
+    @property
+    def predictive(self) -> list[np.random.Generator]:
+        """Per-chain generators for posterior predictive draws."""
+        return self._gens("predictive")
+
     def normal(self, k: int) -> np.ndarray:
         """Return standard normals, shape (chains, k)."""
         return self._normal_buf.take(
-            k, lambda size: np.stack([g.standard_normal(size) for g in self._normal])
+            k, lambda size: np.stack([g.standard_normal(size) for g in self._gens("normal")])
         )
 
     def uniform(self, k: int) -> np.ndarray:
         """Return uniforms on [0, 1), shape (chains, k)."""
         return self._uniform_buf.take(
-            k, lambda size: np.stack([g.random(size) for g in self._uniform])
+            k, lambda size: np.stack([g.random(size) for g in self._gens("uniform")])
         )
 
     def gamma(self, shape: float) -> np.ndarray:
@@ -97,5 +119,5 @@ class ChainStreams:
         if buf is None:
             buf = self._gamma_bufs[shape] = _Buffer(self.chains)
         return buf.take(
-            1, lambda size: np.stack([g.standard_gamma(shape, size) for g in self._gamma])
+            1, lambda size: np.stack([g.standard_gamma(shape, size) for g in self._gens("gamma")])
         )[:, 0]

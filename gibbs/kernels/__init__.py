@@ -2,6 +2,7 @@
 
 from gibbs.kernels.gaussian import (
     asis_sigma_alpha,
+    collapsed_sigma_alpha,
     update_alpha,
     update_beta,
     update_beta_gamma_marginal,
@@ -26,4 +27,6 @@ SCHEMES = {
         update_sigma_alpha,
         asis_sigma_alpha,
     ),
+    # (beta, gamma) and sigma_alpha with alpha integrated out, then alpha, then sigma_y.
+    "collapsed": (update_beta_gamma_marginal, collapsed_sigma_alpha, update_alpha, update_sigma_y),
 }

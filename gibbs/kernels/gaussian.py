@@ -23,13 +23,21 @@ from typing import NamedTuple
 import numpy as np
 
 from gibbs.data import HierarchicalData
-from gibbs.kernels.scales import draw_centered_scale, draw_noncentered_scale
-from gibbs.priors import Flat, Priors
+from gibbs.kernels.scales import (
+    draw_centered_scale,
+    draw_noncentered_scale,
+    slice_step_batched,
+    truncated_normal_positive,
+)
+from gibbs.priors import Flat, HalfNormal, Priors, UniformSigma
 
 __all__ = [
     "GaussianModel",
     "State",
     "asis_sigma_alpha",
+    "chain_dot",
+    "collapsed_sigma_alpha",
+    "group_ss",
     "log_joint",
     "residual_ss",
     "update_alpha",
@@ -111,39 +119,57 @@ class GaussianModel:
             ]
         )
         cache["Pm_theta"] = np.concatenate([cache["Pm_beta"], cache["Pm_gamma"]])
+        cache["observed_groups"] = np.flatnonzero(s.n_j > 0)
         for key, value in cache.items():
             value.setflags(write=False)
             object.__setattr__(self, key, value)
 
 
 # --------------------------------------------------------------------------- helpers
+def chain_dot(A: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """Row-by-row product ``A[c] @ M`` for a batch of chains.
+
+    A stacked matmul runs one small product per chain, so chain c's result does not depend on how
+    many chains share the batch (a single 2-D BLAS call may round differently by batch size).
+    """
+    if M.ndim == 1:
+        return np.matmul(A[:, None, :], M[:, None])[:, 0, 0]
+    return np.matmul(A[:, None, :], M)[:, 0]
+
+
 def _gaussian_draw(z: np.ndarray, Q: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Draw N(Q^{-1} b, Q^{-1}) per chain from standard normals ``z`` (chains, d)."""
+    """Draw N(Q^{-1} b, Q^{-1}) per chain from standard normals ``z`` (chains, d).
+
+    With Q = L L^T and W = L^{-1}: theta = W^T (W b + z). Two LAPACK calls per batch (Cholesky and
+    a triangular inverse) and two small stacked products.
+    """
     if Q.shape[-1] == 0:
         return np.zeros(b.shape)
-    L = np.linalg.cholesky(Q)
-    mean = np.linalg.solve(Q, b[..., None])[..., 0]
-    noise = np.linalg.solve(np.swapaxes(L, -1, -2), z[..., None])[..., 0]
-    return mean + noise
+    W = np.linalg.inv(np.linalg.cholesky(Q))
+    w = np.matmul(W, b[..., None])[..., 0] + z
+    return np.matmul(np.swapaxes(W, -1, -2), w[..., None])[..., 0]
 
 
 def residual_ss(state: State, model: GaussianModel) -> np.ndarray:
-    """Sum over rows of (y_i - alpha_j[i] - X_i beta)^2 from sufficient statistics, per chain."""
+    """Sum over rows of (y_i - alpha_j[i] - X_i beta)^2 from sufficient statistics, per chain.
+
+    Expanded as y'y - 2 beta'X'y + beta'X'X beta
+    + sum_j alpha_j (n_j alpha_j - 2 (S_j - sumX_j beta)).
+    """
     s = model.data.stats
     alpha, beta = state.alpha, state.beta
-    Xb_sum = beta @ s.sum_X.T  # (chains, J): sum over group j of X_i beta
+    group_resid = s.sum_y - chain_dot(beta, s.sum_X.T)  # (chains, J): S_j - sumX_j beta
     ss = (
         s.yty
-        - 2.0 * (alpha @ s.sum_y + beta @ s.Xty)
-        + (alpha * alpha) @ s.n_j
-        + np.einsum("ca,ab,cb->c", beta, s.XtX, beta)
-        + 2.0 * np.sum(alpha * Xb_sum, axis=1)
+        + np.sum((chain_dot(beta, s.XtX) - 2.0 * s.Xty) * beta, axis=1)
+        + np.sum(alpha * (s.n_j * alpha - 2.0 * group_resid), axis=1)
     )
     return np.maximum(ss, 0.0)
 
 
-def _group_ss(state: State, model: GaussianModel) -> np.ndarray:
-    dev = state.alpha - state.gamma @ model.data.U.T
+def group_ss(state: State, model: GaussianModel) -> np.ndarray:
+    """Sum over the J groups of (alpha_j - U_j gamma)^2, per chain."""
+    dev = state.alpha - chain_dot(state.gamma, model.data.U.T)
     return np.sum(dev * dev, axis=1)
 
 
@@ -157,7 +183,7 @@ def update_alpha(streams, state: State, model: GaussianModel) -> State:
     prec_y = state.sigma_y[:, None] ** -2.0
     prec_a = state.sigma_alpha[:, None] ** -2.0
     precision = s.n_j * prec_y + prec_a
-    b = (s.sum_y - state.beta @ s.sum_X.T) * prec_y + (state.gamma @ U.T) * prec_a
+    b = (s.sum_y - chain_dot(state.beta, s.sum_X.T)) * prec_y + chain_dot(state.gamma, U.T) * prec_a
     z = streams.normal(model.data.n_groups)
     return state._replace(alpha=b / precision + z / np.sqrt(precision))
 
@@ -167,10 +193,12 @@ def update_beta(streams, state: State, model: GaussianModel) -> State:
     s = model.data.stats
     if model.data.p == 0:
         return state
-    r = s.Xty - state.alpha @ s.sum_X  # X^T (y - alpha_j[i])
+    r = s.Xty - chain_dot(state.alpha, s.sum_X)  # X^T (y - alpha_j[i])
     z = streams.normal(model.data.p)
     if isinstance(model.priors.beta, Flat):
-        beta = r @ model.XtX_inv.T + state.sigma_y[:, None] * (z @ model.XtX_root.T)
+        beta = chain_dot(r, model.XtX_inv.T) + state.sigma_y[:, None] * chain_dot(
+            z, model.XtX_root.T
+        )
     else:
         prec_y = state.sigma_y[:, None, None] ** -2.0
         beta = _gaussian_draw(z, s.XtX * prec_y + model.P_beta, r * prec_y[:, 0] + model.Pm_beta)
@@ -180,10 +208,12 @@ def update_beta(streams, state: State, model: GaussianModel) -> State:
 def update_gamma(streams, state: State, model: GaussianModel) -> State:
     """Step 3: gamma | alpha, sigma_alpha: regression of alpha on U (with U^T, not U)."""
     U = model.data.U
-    r = state.alpha @ U  # U^T alpha
+    r = chain_dot(state.alpha, U)  # U^T alpha
     z = streams.normal(model.data.q)
     if isinstance(model.priors.gamma, Flat):
-        gamma = r @ model.UtU_inv.T + state.sigma_alpha[:, None] * (z @ model.UtU_root.T)
+        gamma = chain_dot(r, model.UtU_inv.T) + state.sigma_alpha[:, None] * chain_dot(
+            z, model.UtU_root.T
+        )
     else:
         prec_a = state.sigma_alpha[:, None, None] ** -2.0
         gamma = _gaussian_draw(
@@ -204,8 +234,10 @@ def update_beta_gamma_marginal(streams, state: State, model: GaussianModel) -> S
     var_y = state.sigma_y**2
     var_a = state.sigma_alpha**2
     c = var_a[:, None] / (var_y[:, None] + s.n_j * var_a[:, None])  # (chains, J)
-    Q = (model.M - np.einsum("cj,jab->cab", c, model.group_outer)) / var_y[:, None, None]
-    b = (model.h - (c * s.sum_y) @ model.group_sums) / var_y[:, None]
+    d = model.M.shape[0]
+    weighted = chain_dot(c, model.group_outer.reshape(-1, d * d)).reshape(-1, d, d)
+    Q = (model.M - weighted) / var_y[:, None, None]
+    b = (model.h - chain_dot(c * s.sum_y, model.group_sums)) / var_y[:, None]
     theta = _gaussian_draw(streams.normal(p + model.data.q), Q + model.P_theta, b + model.Pm_theta)
     return state._replace(beta=theta[:, :p], gamma=theta[:, p:])
 
@@ -223,7 +255,7 @@ def update_sigma_alpha(streams, state: State, model: GaussianModel) -> State:
     sigma, aux = draw_centered_scale(
         streams,
         model.priors.sigma_alpha,
-        _group_ss(state, model),
+        group_ss(state, model),
         model.data.n_groups,
         state.aux_alpha,
     )
@@ -233,27 +265,102 @@ def update_sigma_alpha(streams, state: State, model: GaussianModel) -> State:
 def asis_sigma_alpha(streams, state: State, model: GaussianModel) -> State:
     """Interweave (Yu & Meng 2011) a non-centered draw of sigma_alpha.
 
-    With eta_j = (alpha_j - U_j gamma) / sigma_alpha held fixed, sigma_alpha is a regression
-    coefficient of the group residual sums R_j = S_j - sumX_j beta - n_j U_j gamma on n_j eta_j.
-    Alternating this with the centered draw keeps sigma_alpha mixing when it is near zero, where
-    the centered chain alone sticks.
+    With eta_j = (alpha_j - U_j gamma) / sigma_alpha held fixed the model is the regression
+    y_i = X_i beta + U_j[i] gamma + sigma_alpha eta_j[i] + e_i, so sigma_alpha is a regression
+    coefficient. For flat/normal location priors with a uniform or half-normal prior on sigma_alpha
+    the coefficients (beta, gamma, sigma_alpha) are drawn jointly from that Gaussian regression
+    truncated to sigma_alpha > 0 (sigma_alpha from its truncated marginal, then beta and gamma
+    given it), which removes the confounding of sigma_alpha with the intercept. For other priors
+    sigma_alpha alone gets an exact slice-sampling step. Alternating this with the centered draw
+    keeps sigma_alpha mixing when it is near zero, where the centered chain alone sticks.
     """
     s, U = model.data.stats, model.data.U
-    mean_alpha = state.gamma @ U.T
+    mean_alpha = chain_dot(state.gamma, U.T)
     eta = (state.alpha - mean_alpha) / state.sigma_alpha[:, None]
-    R = s.sum_y - state.beta @ s.sum_X.T - s.n_j * mean_alpha
-    quad = (eta * eta) @ s.n_j
+    prior = model.priors.sigma_alpha
+    var_y = state.sigma_y**2
+    if isinstance(prior, UniformSigma | HalfNormal):
+        beta, gamma, sigma = _noncentered_regression(streams, state, model, eta, var_y)
+        return state._replace(
+            beta=beta,
+            gamma=gamma,
+            sigma_alpha=sigma,
+            alpha=chain_dot(gamma, U.T) + sigma[:, None] * eta,
+        )
+    R = s.sum_y - chain_dot(state.beta, s.sum_X.T) - s.n_j * mean_alpha
+    quad = chain_dot(eta * eta, s.n_j)
     lin = np.sum(eta * R, axis=1)
     sigma = draw_noncentered_scale(
-        streams,
-        model.priors.sigma_alpha,
-        state.sigma_alpha,
-        quad,
-        lin,
-        state.sigma_y**2,
-        state.aux_alpha,
+        streams, prior, state.sigma_alpha, quad, lin, var_y, state.aux_alpha
     )
     return state._replace(sigma_alpha=sigma, alpha=mean_alpha + sigma[:, None] * eta)
+
+
+def _noncentered_regression(streams, state: State, model: GaussianModel, eta, var_y):
+    """Joint draw of (beta, gamma, sigma_alpha) given eta in the non-centered regression."""
+    s, U = model.data.stats, model.data.U
+    d = model.M.shape[0]
+    C = eta.shape[0]
+    n_eta = s.n_j * eta
+    # Normal equations of the design [X_i, U_j[i], eta_j[i]] from group sums.
+    cross = np.concatenate([chain_dot(eta, s.sum_X), chain_dot(n_eta, U)], axis=1)  # (C, d)
+    Q = np.empty((C, d + 1, d + 1))
+    Q[:, :d, :d] = model.M
+    Q[:, :d, d] = cross
+    Q[:, d, :d] = cross
+    Q[:, d, d] = chain_dot(eta * n_eta, np.ones(eta.shape[1]))
+    b = np.empty((C, d + 1))
+    b[:, :d] = model.h
+    b[:, d] = chain_dot(eta, s.sum_y)
+    Q /= var_y[:, None, None]
+    b /= var_y[:, None]
+    Q[:, :d, :d] += model.P_theta
+    b[:, :d] += model.Pm_theta
+    if isinstance(model.priors.sigma_alpha, HalfNormal):
+        Q[:, d, d] += model.priors.sigma_alpha.sigma**-2.0
+    cov = np.linalg.inv(Q)
+    mean = np.einsum("cab,cb->ca", cov, b)
+    sd_sigma = np.sqrt(cov[:, d, d])
+    sigma = truncated_normal_positive(mean[:, d], sd_sigma, streams.uniform(1)[:, 0])
+    # (beta, gamma) | sigma_alpha: precision Q_11, mean Q_11^{-1} (b_1 - Q_12 sigma).
+    theta = _gaussian_draw(streams.normal(d), Q[:, :d, :d], b[:, :d] - Q[:, :d, d] * sigma[:, None])
+    p = model.data.p
+    return theta[:, :p], theta[:, p:], sigma
+
+
+def collapsed_sigma_alpha(streams, state: State, model: GaussianModel) -> State:
+    """Draw sigma_alpha with alpha integrated out (a partially collapsed Gibbs step).
+
+    Given beta, gamma and sigma_y, the residual mean of each group with data,
+    rbar_j = (S_j - sumX_j beta) / n_j - U_j gamma, is N(0, sigma_y^2 / n_j + sigma_alpha^2), so
+
+        p(sigma_alpha | beta, gamma, sigma_y, y)
+            = p(sigma_alpha) prod_j N(rbar_j | 0, sigma_y^2 / n_j + sigma_alpha^2),
+
+    drawn by one exact slice-sampling update on log sigma_alpha, for any scale prior. Alpha must be
+    drawn after this step (and before anything that conditions on it): the sweep
+    (beta, gamma) -> sigma_alpha -> alpha -> sigma_y is then a valid partially collapsed sampler
+    (van Dyk & Park 2008).
+    """
+    s, U = model.data.stats, model.data.U
+    obs = model.observed_groups
+    n = s.n_j[obs]
+    rbar = (s.sum_y[obs] - chain_dot(state.beta, s.sum_X[obs].T)) / n - chain_dot(
+        state.gamma, U[obs].T
+    )
+    rbar2 = rbar * rbar
+    var_y = state.sigma_y[:, None] ** 2 / n
+    prior = model.priors.sigma_alpha
+    flat = isinstance(prior, UniformSigma)
+
+    def logf(x: np.ndarray) -> np.ndarray:
+        v = var_y + np.exp(2.0 * x)[:, None]
+        # x is the Jacobian of sigma -> log sigma; a flat prior adds nothing else.
+        out = x - 0.5 * np.sum(np.log(v) + rbar2 / v, axis=1)
+        return out if flat else out + prior.logpdf(np.exp(x))
+
+    x = slice_step_batched(streams, logf, np.log(state.sigma_alpha), width=1.0)
+    return state._replace(sigma_alpha=np.exp(x))
 
 
 def log_joint(state: State, model: GaussianModel) -> np.ndarray:
@@ -263,7 +370,7 @@ def log_joint(state: State, model: GaussianModel) -> np.ndarray:
     """
     d, pr = model.data, model.priors
     ss_y = residual_ss(state, model)
-    ss_a = _group_ss(state, model)
+    ss_a = group_ss(state, model)
     loglik = -0.5 * d.n * _LOG_2PI - d.n * np.log(state.sigma_y) - 0.5 * ss_y / state.sigma_y**2
     logp_alpha = (
         -0.5 * d.n_groups * _LOG_2PI

@@ -175,3 +175,92 @@ def _slice_step(
             left = x1
         else:
             right = x1
+
+
+def slice_step_batched(
+    streams: ChainStreams,
+    logf,
+    x0: np.ndarray,
+    width: float = 1.0,
+    max_steps: int = 8,
+    budget: int = 16,
+) -> np.ndarray:
+    """One slice-sampling update for every chain at once (Neal 2003, section 4).
+
+    Stepping out is limited to ``max_steps`` widths, split at random between the two sides
+    (Neal's figure 3, which keeps the update reversible), then the interval shrinks towards the
+    current point. Every chain consumes exactly ``budget`` uniforms from its own buffered stream
+    per call (unused ones are discarded), and a chain that needs more shrinkage proposals takes
+    them from its own unbuffered generator, so a chain's draws never depend on the other chains.
+
+    Parameters
+    ----------
+    streams : ChainStreams
+        The chains' random streams.
+    logf : callable
+        Maps a (chains,) array of points to their log densities (up to a constant per chain).
+    x0 : ndarray, shape (chains,)
+        Current points.
+    width : float
+        Width of one step of the interval.
+    max_steps : int
+        Largest number of widths the interval may span.
+    budget : int
+        Uniforms drawn per chain per call.
+
+    Returns
+    -------
+    ndarray, shape (chains,)
+    """
+    u = streams.uniform(budget)
+    level = logf(x0) + np.log1p(-u[:, 0])
+    left = x0 - width * u[:, 1]
+    right = left + width
+    steps_left = np.floor(max_steps * u[:, 2])
+    steps_right = (max_steps - 1) - steps_left
+    while True:
+        grow = steps_left > 0
+        if not grow.any():
+            break
+        grow &= logf(left) > level
+        if not grow.any():
+            break
+        left = np.where(grow, left - width, left)
+        steps_left = np.where(grow, steps_left - 1, 0)
+    while True:
+        grow = steps_right > 0
+        if not grow.any():
+            break
+        grow &= logf(right) > level
+        if not grow.any():
+            break
+        right = np.where(grow, right + width, right)
+        steps_right = np.where(grow, steps_right - 1, 0)
+    x = x0.copy()
+    done = np.zeros(x0.shape, dtype=bool)
+    for k in range(3, budget):
+        proposal = left + (right - left) * u[:, k]
+        accept = ~done & (logf(proposal) > level)
+        x = np.where(accept, proposal, x)
+        done |= accept
+        below = ~done & (proposal < x0)
+        above = ~done & (proposal >= x0)
+        left = np.where(below, proposal, left)
+        right = np.where(above, proposal, right)
+        if done.all():
+            return x
+    for c in np.flatnonzero(~done):  # rare: keep shrinking with this chain's own generator
+        gen = streams.slow[c]
+        lo, hi = left[c], right[c]
+        while True:
+            proposal = lo + (hi - lo) * gen.random()
+            point = np.full(x0.shape, x0[c])
+            point[c] = proposal
+            if logf(point)[c] > level[c]:
+                x[c] = proposal
+                break
+            if proposal < x0[c]:
+                lo = proposal
+            else:
+                hi = proposal
+    return x

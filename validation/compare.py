@@ -1,0 +1,328 @@
+"""Posterior agreement of two samplers of the same model, scalar by scalar.
+
+For every scalar element of every compared variable (each ``alpha_j`` separately) the comparison
+reports both samplers' mean, sd and 5%/95% quantiles, the differences in Monte Carlo standard
+errors::
+
+    z = (stat_a - stat_b) / sqrt(mcse_a^2 + mcse_b^2)       stat in {mean, sd, q05, q95}
+
+each sampler's own rank-normalized split R-hat and bulk/tail ESS, and the R-hat of the pooled chains
+of both samplers (near 1 when they sample the same target). Every statistic comes from ArviZ.
+
+Decision rule: each z gives a two-sided normal p-value; Holm's step-down procedure over *all*
+compared quantities controls the family-wise error rate at ``level`` (default 0.01), so the
+overall verdict of a correct pair of samplers is "disagree" with probability at most ``level``
+(up to the normal approximation of the MCSE). A sampler that fails its own diagnostics (R-hat
+above ``max_rhat``, ESS below ``min_ess``), too few draws, or variables that do not line up give
+"inconclusive" with the reason, never a pass.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import stats
+
+__all__ = ["Comparison", "compare_posteriors", "holm_reject"]
+
+AGREE, DISAGREE, INCONCLUSIVE = "agree", "disagree", "inconclusive"
+_STATS = ("mean", "sd", "q05", "q95")
+
+
+def holm_reject(p_values: np.ndarray, level: float) -> np.ndarray:
+    """Holm's step-down rejections at family-wise level ``level`` (any dependence)."""
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p)
+    m = p.size
+    thresholds = level / (m - np.arange(m))
+    below = p[order] <= thresholds
+    # Reject the smallest p-values up to the first that fails its threshold.
+    n_reject = m if below.all() else int(np.argmin(below))
+    reject = np.zeros(m, dtype=bool)
+    reject[order[:n_reject]] = True
+    return reject
+
+
+def _flatten(ds: xr.Dataset) -> pd.Series:
+    """One entry per scalar element, labelled ``var[coord, ...]`` as ArviZ does."""
+    out = {}
+    for name, da in ds.data_vars.items():
+        if da.ndim == 0:
+            out[name] = float(da)
+            continue
+        stacked = da.stack(__elem=list(da.dims))
+        for idx, value in zip(stacked["__elem"].values, stacked.values, strict=True):
+            idx = idx if isinstance(idx, tuple) else (idx,)
+            out[f"{name}[{', '.join(str(i) for i in idx)}]"] = float(value)
+    return pd.Series(out)
+
+
+@contextmanager
+def _without_numba():
+    """Run ArviZ's numpy code paths: its numba path of ``mcse(method="sd")`` fails on numpy 2.4."""
+    import arviz as az
+
+    previous = az.Numba.numba_flag
+    az.Numba.numba_flag = False
+    try:
+        yield
+    finally:
+        az.Numba.numba_flag = previous
+
+
+def _summaries(posterior: xr.Dataset) -> pd.DataFrame:
+    import arviz as az
+
+    with _without_numba():
+        return _summaries_numpy(posterior, az)
+
+
+def _summaries_numpy(posterior: xr.Dataset, az: Any) -> pd.DataFrame:
+    sample_dims = ("chain", "draw")
+    columns = {
+        "mean": posterior.mean(sample_dims),
+        "sd": posterior.std(sample_dims, ddof=1),
+        "q05": posterior.quantile(0.05, dim=sample_dims).drop_vars("quantile"),
+        "q95": posterior.quantile(0.95, dim=sample_dims).drop_vars("quantile"),
+        "mcse_mean": az.mcse(posterior, method="mean"),
+        "mcse_sd": az.mcse(posterior, method="sd"),
+        "mcse_q05": az.mcse(posterior, method="quantile", prob=0.05),
+        "mcse_q95": az.mcse(posterior, method="quantile", prob=0.95),
+        "ess_bulk": az.ess(posterior, method="bulk"),
+        "ess_tail": az.ess(posterior, method="tail"),
+        "r_hat": az.rhat(posterior),
+    }
+    return pd.DataFrame({k: _flatten(v) for k, v in columns.items()})
+
+
+def _posterior(idata: Any) -> xr.Dataset:
+    return idata.posterior if hasattr(idata, "posterior") else idata
+
+
+@dataclass
+class Comparison:
+    """Result of :func:`compare_posteriors`.
+
+    Attributes
+    ----------
+    verdict : {"agree", "disagree", "inconclusive"}
+        Overall verdict.
+    reasons : list of str
+        Why the verdict is not "agree".
+    table : DataFrame
+        One row per scalar parameter: both samplers' statistics, z-scores, Holm rejections,
+        diagnostics and a per-parameter verdict.
+    level : float
+        Family-wise error level of the Holm procedure.
+    labels : tuple of str
+        Names of the two samplers.
+    """
+
+    verdict: str
+    reasons: list[str]
+    table: pd.DataFrame
+    level: float
+    labels: tuple[str, str] = ("a", "b")
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the overall verdict is "agree"."""
+        return self.verdict == AGREE
+
+    def failing(self) -> pd.DataFrame:
+        """Rows whose verdict is not "agree"."""
+        return self.table[self.table["verdict"] != AGREE]
+
+    def max_abs_z(self) -> float:
+        """Largest |z| over all compared quantities."""
+        cols = [f"z_{s}" for s in _STATS]
+        return float(np.nanmax(np.abs(self.table[cols].to_numpy()))) if len(self.table) else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form of the result."""
+        return {
+            "verdict": self.verdict,
+            "reasons": self.reasons,
+            "level": self.level,
+            "labels": list(self.labels),
+            "settings": self.settings,
+            "max_abs_z": self.max_abs_z(),
+            "parameters": self.table.reset_index(names="parameter").to_dict(orient="records"),
+        }
+
+    def __str__(self) -> str:
+        a, b = self.labels
+        lines = [
+            f"verdict: {self.verdict.upper()} ({len(self.table)} parameters, family-wise level "
+            f"{self.level:g}, Holm over {4 * len(self.table)} quantities; max |z| = "
+            f"{self.max_abs_z():.2f})"
+        ]
+        lines += [f"  - {r}" for r in self.reasons]
+        return "\n".join(lines)
+
+    def summary_table(self, max_rows: int | None = 20) -> pd.DataFrame:
+        """Compact table for printing: the worst rows first."""
+        a, b = self.labels
+        t = self.table
+        worst = t[[f"z_{s}" for s in _STATS]].abs().max(axis=1)
+        view = pd.DataFrame(
+            {
+                f"mean_{a}": t[f"mean_{a}"],
+                f"mean_{b}": t[f"mean_{b}"],
+                f"sd_{a}": t[f"sd_{a}"],
+                f"sd_{b}": t[f"sd_{b}"],
+                "z_mean": t["z_mean"],
+                "z_sd": t["z_sd"],
+                "max|z|": worst,
+                "rhat_cross": t["rhat_cross"],
+                f"ess_{a}": t[f"ess_bulk_{a}"],
+                f"ess_{b}": t[f"ess_bulk_{b}"],
+                "verdict": t["verdict"],
+            }
+        ).loc[worst.sort_values(ascending=False).index]
+        return view if max_rows is None else view.head(max_rows)
+
+
+def compare_posteriors(
+    a: Any,
+    b: Any,
+    var_names: list[str] | None = None,
+    *,
+    level: float = 0.01,
+    max_rhat: float = 1.01,
+    min_ess: float = 400.0,
+    min_draws: int = 100,
+    labels: tuple[str, str] = ("a", "b"),
+) -> Comparison:
+    """Compare the posteriors of two samplers of the same model.
+
+    Parameters
+    ----------
+    a, b : InferenceData or Dataset
+        Posterior draws shaped (chain, draw, ...).
+    var_names : list of str, optional
+        Variables to compare; defaults to all of ``a``'s, which ``b`` must also have.
+    level : float
+        Family-wise error level of the Holm procedure over all compared quantities.
+    max_rhat : float
+        Largest own R-hat for a sampler to count as converged (posteriordb's 1.01).
+    min_ess : float
+        Smallest own bulk and tail ESS per scalar for the MCSEs to be trusted.
+    min_draws : int
+        Fewest draws per chain.
+    labels : (str, str)
+        Names of the two samplers, used in the table's columns.
+
+    Returns
+    -------
+    Comparison
+    """
+    la, lb = labels
+    post_a, post_b = _posterior(a), _posterior(b)
+    reasons: list[str] = []
+    names = list(var_names) if var_names is not None else list(post_a.data_vars)
+    missing = [
+        f"{v} missing from {lbl}"
+        for v in names
+        for lbl, post in ((la, post_a), (lb, post_b))
+        if v not in post.data_vars
+    ]
+    if var_names is None:
+        missing += [f"{v} missing from {la}" for v in post_b.data_vars if v not in post_a.data_vars]
+    shapes = [
+        f"{v} has shape {post_a[v].shape[2:]} in {la} but {post_b[v].shape[2:]} in {lb}"
+        for v in names
+        if v in post_a.data_vars
+        and v in post_b.data_vars
+        and post_a[v].shape[2:] != post_b[v].shape[2:]
+    ]
+    if missing or shapes:
+        return Comparison(INCONCLUSIVE, missing + shapes, pd.DataFrame(), level, labels)
+    post_a, post_b = post_a[names], post_b[names]
+    for lbl, post in ((la, post_a), (lb, post_b)):
+        if post.sizes["draw"] < min_draws:
+            reasons.append(f"{lbl} has {post.sizes['draw']} draws per chain (< {min_draws})")
+    if reasons:
+        return Comparison(INCONCLUSIVE, reasons, pd.DataFrame(), level, labels)
+
+    sa, sb = _summaries(post_a), _summaries(post_b)
+    if not sa.index.equals(sb.index):
+        return Comparison(
+            INCONCLUSIVE,
+            ["coordinates of the two posteriors differ"],
+            pd.DataFrame(),
+            level,
+            labels,
+        )
+    table = pd.concat([sa.add_suffix(f"_{la}"), sb.add_suffix(f"_{lb}")], axis=1)
+    for s in _STATS:
+        mcse_col = "mcse_mean" if s == "mean" else f"mcse_{s}"
+        se = np.sqrt(sa[mcse_col] ** 2 + sb[mcse_col] ** 2)
+        table[f"z_{s}"] = (sa[s] - sb[s]) / se
+        table[f"p_{s}"] = 2.0 * stats.norm.sf(np.abs(table[f"z_{s}"]))
+    # R-hat of the pooled chains: equal numbers of draws, chains renumbered.
+    n_draws = min(post_a.sizes["draw"], post_b.sizes["draw"])
+    pooled = xr.concat(
+        [
+            post_a.isel(draw=slice(0, n_draws)).assign_coords(draw=np.arange(n_draws)),
+            post_b.isel(draw=slice(0, n_draws)).assign_coords(draw=np.arange(n_draws)),
+        ],
+        dim="chain",
+    ).assign_coords(chain=np.arange(post_a.sizes["chain"] + post_b.sizes["chain"]))
+    import arviz as az
+
+    table["rhat_cross"] = _flatten(az.rhat(pooled))
+
+    p_cols = [f"p_{s}" for s in _STATS]
+    p_all = table[p_cols].to_numpy().ravel()
+    finite = np.isfinite(p_all)
+    rejected = np.zeros(p_all.size, dtype=bool)
+    rejected[finite] = holm_reject(p_all[finite], level)
+    rejected = rejected.reshape(len(table), len(_STATS))
+    for k, s in enumerate(_STATS):
+        table[f"reject_{s}"] = rejected[:, k]
+
+    diag_fail = np.zeros(len(table), dtype=bool)
+    for lbl in labels:
+        bad_rhat = table[f"r_hat_{lbl}"] > max_rhat
+        bad_ess = (table[f"ess_bulk_{lbl}"] < min_ess) | (table[f"ess_tail_{lbl}"] < min_ess)
+        diag_fail |= (bad_rhat | bad_ess).to_numpy()
+        if bad_rhat.any():
+            reasons.append(
+                f"{lbl}: R-hat > {max_rhat} for {int(bad_rhat.sum())} parameter(s) "
+                f"(worst {table[f'r_hat_{lbl}'].idxmax()}: {table[f'r_hat_{lbl}'].max():.3f})"
+            )
+        if bad_ess.any():
+            ess_min = table[[f"ess_bulk_{lbl}", f"ess_tail_{lbl}"]].min(axis=1)
+            reasons.append(
+                f"{lbl}: ESS < {min_ess:g} for {int(bad_ess.sum())} parameter(s) "
+                f"(worst {ess_min.idxmin()}: {ess_min.min():.0f})"
+            )
+    nan_z = ~np.isfinite(table[[f"z_{s}" for s in _STATS]].to_numpy()).all(axis=1)
+    if nan_z.any():
+        reasons.append(f"{int(nan_z.sum())} parameter(s) have undefined z-scores (zero MCSE)")
+    any_reject = rejected.any(axis=1)
+    table["verdict"] = np.where(
+        diag_fail | nan_z, INCONCLUSIVE, np.where(any_reject, DISAGREE, AGREE)
+    )
+    if any_reject.any():
+        worst = table.loc[any_reject, [f"z_{s}" for s in _STATS]].abs().max(axis=1)
+        reasons.insert(
+            0,
+            f"{int(any_reject.sum())} parameter(s) differ beyond the family-wise level "
+            f"(worst {worst.idxmax()}: |z| = {worst.max():.1f})",
+        )
+    if (diag_fail | nan_z).any():
+        verdict = INCONCLUSIVE
+    elif any_reject.any():
+        verdict = DISAGREE
+    else:
+        verdict = AGREE
+    settings = {"max_rhat": max_rhat, "min_ess": min_ess, "min_draws": min_draws}
+    return Comparison(verdict, reasons, table, level, labels, settings)

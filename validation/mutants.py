@@ -1,0 +1,214 @@
+"""Deliberately broken Gibbs samplers: the harness must catch every one of them.
+
+Each mutant is a realistic bug in one block of the varying-intercept sampler (most of them are in
+the source article or are classic slips when writing its full conditionals). A mutant replaces
+one or two blocks of the correct ``componentwise`` sweep, so the rest of the machinery (streams,
+driver, InferenceData) is the production code.
+
+None of these is a sampler option: they exist only so that tests and ``gibbs-suite compare
+--mutants`` can show that the checks have power.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gibbs.driver import sample_sweep
+from gibbs.kernels.gaussian import (
+    GaussianModel,
+    State,
+    group_ss,
+    residual_ss,
+    update_alpha,
+    update_beta,
+    update_gamma,
+    update_sigma_alpha,
+    update_sigma_y,
+)
+from gibbs.kernels.scales import draw_centered_scale
+from gibbs.priors import UniformLogSigma
+
+__all__ = ["MUTANTS", "Mutant", "get_mutant"]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A broken variant of the sampler.
+
+    Attributes
+    ----------
+    name : str
+        Short identifier.
+    bug : str
+        What is wrong, in one sentence.
+    sweep : tuple of callables
+        The blocks of the broken sweep.
+    """
+
+    name: str
+    bug: str
+    sweep: tuple[Callable, ...]
+
+    def sample(self, data, priors=None, **kwargs: Any):
+        """Run the broken sampler; same keywords as :func:`gibbs.sample`."""
+        kwargs.setdefault("progressbar", False)
+        return sample_sweep(data, self.sweep, f"mutant:{self.name}", priors, **kwargs)
+
+
+# --------------------------------------------------------------------------- broken blocks
+def plugin_sigma_y(streams, state: State, model: GaussianModel) -> State:
+    """Article step 4 literally: sigma_y^2 set to the sample variance (not drawn)."""
+    return state._replace(sigma_y=np.sqrt(residual_ss(state, model) / model.data.n))
+
+
+def plugin_sigma_alpha(streams, state: State, model: GaussianModel) -> State:
+    """Article step 5 literally: a sample variance, and divided by n instead of J."""
+    return state._replace(sigma_alpha=np.sqrt(group_ss(state, model) / model.data.n))
+
+
+def _sigma_alpha_with(m_shift: int = 0, prior=None, m_override=None):
+    def block(streams, state: State, model: GaussianModel) -> State:
+        m = m_override(model) if m_override else model.data.n_groups + m_shift
+        sigma, aux = draw_centered_scale(
+            streams, prior or model.priors.sigma_alpha, group_ss(state, model), m, state.aux_alpha
+        )
+        return state._replace(sigma_alpha=sigma, aux_alpha=aux)
+
+    return block
+
+
+sigma_alpha_over_n = _sigma_alpha_with(m_override=lambda model: model.data.n)
+sigma_alpha_df_minus_one = _sigma_alpha_with(m_shift=-1)
+sigma_alpha_log_uniform_df = _sigma_alpha_with(prior=UniformLogSigma())
+
+
+def alpha_without_prior_precision(streams, state: State, model: GaussianModel) -> State:
+    """Alpha's precision drops the 1/sigma_alpha^2 term (its mean keeps it)."""
+    s, U = model.data.stats, model.data.U
+    prec_y = state.sigma_y[:, None] ** -2.0
+    prec_a = state.sigma_alpha[:, None] ** -2.0
+    precision = s.n_j * prec_y
+    b = (s.sum_y - state.beta @ s.sum_X.T) * prec_y + (state.gamma @ U.T) * prec_a
+    z = streams.normal(model.data.n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return state._replace(alpha=b / precision + z / np.sqrt(precision))
+
+
+def beta_without_alpha_offset(streams, state: State, model: GaussianModel) -> State:
+    """Beta regressed on y instead of y - alpha_j[i]."""
+    s = model.data.stats
+    z = streams.normal(model.data.p)
+    beta = s.Xty @ model.XtX_inv.T + state.sigma_y[:, None] * (z @ model.XtX_root.T)
+    return state._replace(beta=np.broadcast_to(beta, state.beta.shape).copy())
+
+
+def beta_posterior_mean(streams, state: State, model: GaussianModel) -> State:
+    """Beta set to its conditional mean: no sampling noise."""
+    r = model.data.stats.Xty - state.alpha @ model.data.stats.sum_X
+    streams.normal(model.data.p)
+    return state._replace(beta=r @ model.XtX_inv.T)
+
+
+def gamma_from_group_means(streams, state: State, model: GaussianModel) -> State:
+    """Gamma regressed on the group means of y instead of on alpha."""
+    s = model.data.stats
+    y_bar = s.sum_y / np.maximum(s.n_j, 1.0)
+    z = streams.normal(model.data.q)
+    gamma = (y_bar @ model.data.U) @ model.UtU_inv.T + state.sigma_alpha[:, None] * (
+        z @ model.UtU_root.T
+    )
+    return state._replace(gamma=gamma)
+
+
+def alpha_misindexed_groups(streams, state: State, model: GaussianModel) -> State:
+    """Group sums read with an off-by-one group index (a mis-indexed group map)."""
+    s, U = model.data.stats, model.data.U
+    prec_y = state.sigma_y[:, None] ** -2.0
+    prec_a = state.sigma_alpha[:, None] ** -2.0
+    precision = s.n_j * prec_y + prec_a
+    sums = np.roll(s.sum_y, 1) - state.beta @ np.roll(s.sum_X, 1, axis=0).T
+    b = sums * prec_y + (state.gamma @ U.T) * prec_a
+    z = streams.normal(model.data.n_groups)
+    return state._replace(alpha=b / precision + z / np.sqrt(precision))
+
+
+_BASE = (update_alpha, update_beta, update_gamma, update_sigma_y, update_sigma_alpha)
+
+
+def _replace(**blocks: Callable) -> tuple[Callable, ...]:
+    names = ["alpha", "beta", "gamma", "sigma_y", "sigma_alpha"]
+    return tuple(blocks.get(n, b) for n, b in zip(names, _BASE, strict=True))
+
+
+MUTANTS: dict[str, Mutant] = {
+    m.name: m
+    for m in [
+        Mutant(
+            "plugin_variance",
+            "the source article's steps 4-5: both variances set to sample variances "
+            "(step 5 divided by n)",
+            _replace(sigma_y=plugin_sigma_y, sigma_alpha=plugin_sigma_alpha),
+        ),
+        Mutant(
+            "sigma_alpha_over_n",
+            "step 5 counts n terms instead of J (scaled-inverse-chi-square with n - 1 df)",
+            _replace(sigma_alpha=sigma_alpha_over_n),
+        ),
+        Mutant(
+            "df_off_by_one",
+            "sigma_alpha^2 = SS / chi^2 with J - 2 degrees of freedom instead of J - 1",
+            _replace(sigma_alpha=sigma_alpha_df_minus_one),
+        ),
+        Mutant(
+            "log_uniform_df",
+            "the uniform-on-log-sigma df (J) used with the uniform-on-sigma prior (J - 1)",
+            _replace(sigma_alpha=sigma_alpha_log_uniform_df),
+        ),
+        Mutant(
+            "alpha_drops_prior_precision",
+            "alpha's conditional precision omits 1 / sigma_alpha^2",
+            _replace(alpha=alpha_without_prior_precision),
+        ),
+        Mutant(
+            "beta_without_alpha_offset",
+            "beta regressed on y instead of y - alpha_j[i]",
+            _replace(beta=beta_without_alpha_offset),
+        ),
+        Mutant(
+            "gamma_from_group_means",
+            "gamma regressed on the group means of y instead of on alpha",
+            _replace(gamma=gamma_from_group_means),
+        ),
+        Mutant(
+            "misindexed_groups",
+            "group sums read with an off-by-one group index",
+            _replace(alpha=alpha_misindexed_groups),
+        ),
+        Mutant(
+            "beta_without_noise",
+            "beta set to its conditional mean instead of drawn",
+            _replace(beta=beta_posterior_mean),
+        ),
+    ]
+}
+
+
+def get_mutant(name: str) -> Mutant:
+    """Return the mutant called ``name``."""
+    try:
+        return MUTANTS[name]
+    except KeyError:
+        raise ValueError(f"unknown mutant {name!r}; choose one of {sorted(MUTANTS)}") from None
+
+
+def requires_flat_beta(mutant: Mutant) -> bool:
+    """Whether the mutant's blocks assume the flat prior on beta (and gamma)."""
+    return mutant.name in {
+        "beta_without_alpha_offset",
+        "beta_without_noise",
+        "gamma_from_group_means",
+    }
