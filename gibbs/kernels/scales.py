@@ -188,17 +188,19 @@ def slice_step_batched(
     """One slice-sampling update for every chain at once (Neal 2003, section 4).
 
     Stepping out is limited to ``max_steps`` widths, split at random between the two sides
-    (Neal's figure 3, which keeps the update reversible), then the interval shrinks towards the
-    current point. Every chain consumes exactly ``budget`` uniforms from its own buffered stream
-    per call (unused ones are discarded), and a chain that needs more shrinkage proposals takes
-    them from its own unbuffered generator, so a chain's draws never depend on the other chains.
+    (Neal's figure 3, which keeps the update reversible); both ends step out together. Then the
+    interval shrinks towards the current point. Every chain consumes exactly ``budget`` uniforms
+    from its own buffered stream per call (unused ones are discarded), and a chain that needs more
+    shrinkage proposals takes them from its own unbuffered generator, so a chain's draws never
+    depend on the other chains.
 
     Parameters
     ----------
     streams : ChainStreams
         The chains' random streams.
     logf : callable
-        Maps a (chains,) array of points to their log densities (up to a constant per chain).
+        Maps a (chains, k) array of points to their log densities, shape (chains, k), up to a
+        constant per chain.
     x0 : ndarray, shape (chains,)
         Current points.
     width : float
@@ -213,50 +215,41 @@ def slice_step_batched(
     ndarray, shape (chains,)
     """
     u = streams.uniform(budget)
-    level = logf(x0) + np.log1p(-u[:, 0])
-    left = x0 - width * u[:, 1]
-    right = left + width
-    steps_left = np.floor(max_steps * u[:, 2])
-    steps_right = (max_steps - 1) - steps_left
-    while True:
-        grow = steps_left > 0
-        if not grow.any():
-            break
-        grow &= logf(left) > level
-        if not grow.any():
-            break
-        left = np.where(grow, left - width, left)
-        steps_left = np.where(grow, steps_left - 1, 0)
-    while True:
-        grow = steps_right > 0
-        if not grow.any():
-            break
-        grow &= logf(right) > level
-        if not grow.any():
-            break
-        right = np.where(grow, right + width, right)
-        steps_right = np.where(grow, steps_right - 1, 0)
+    level = logf(x0[:, None])[:, 0] + np.log1p(-u[:, 0])
+    ends = np.empty((x0.size, 2))
+    ends[:, 0] = x0 - width * u[:, 1]
+    ends[:, 1] = ends[:, 0] + width
+    steps = np.empty((x0.size, 2))
+    steps[:, 0] = np.floor(max_steps * u[:, 2])
+    steps[:, 1] = (max_steps - 1) - steps[:, 0]
+    direction = np.array([-width, width])
+    grow = steps > 0
+    while grow.any():
+        grow &= logf(ends) > level[:, None]
+        ends += grow * direction
+        steps -= grow
+        grow &= steps > 0
+    left, right = ends[:, 0], ends[:, 1]
     x = x0.copy()
     done = np.zeros(x0.shape, dtype=bool)
     for k in range(3, budget):
         proposal = left + (right - left) * u[:, k]
-        accept = ~done & (logf(proposal) > level)
-        x = np.where(accept, proposal, x)
+        accept = ~done & (logf(proposal[:, None])[:, 0] > level)
+        x[accept] = proposal[accept]
         done |= accept
-        below = ~done & (proposal < x0)
-        above = ~done & (proposal >= x0)
-        left = np.where(below, proposal, left)
-        right = np.where(above, proposal, right)
         if done.all():
             return x
+        below = proposal < x0
+        left = np.where(below & ~done, proposal, left)
+        right = np.where(~below & ~done, proposal, right)
     for c in np.flatnonzero(~done):  # rare: keep shrinking with this chain's own generator
         gen = streams.slow[c]
         lo, hi = left[c], right[c]
         while True:
             proposal = lo + (hi - lo) * gen.random()
-            point = np.full(x0.shape, x0[c])
+            point = np.full((x0.size, 1), x0[c])
             point[c] = proposal
-            if logf(point)[c] > level[c]:
+            if logf(point)[c, 0] > level[c]:
                 x[c] = proposal
                 break
             if proposal < x0[c]:

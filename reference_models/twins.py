@@ -1,0 +1,142 @@
+"""PyMC twins of the Gibbs configurations: the same likelihood and the same priors.
+
+For data from :class:`gibbs.data.HierarchicalData` and priors from :class:`gibbs.priors.Priors`::
+
+    y_i     ~ Normal(alpha_j[i] + X_i beta, sigma_y)            "y"      dims obs_id
+    alpha_j ~ Normal(U_j gamma, sigma_alpha)                     "alpha"  dims <group_dim>
+    beta    ~ Flat() | Normal(mu, sigma)                          "beta"   dims x_coef
+    gamma   ~ Flat() | Normal(mu, sigma)                          "gamma"  dims u_coef
+
+and each scale prior written out in PyMC:
+
+    UniformSigma       pm.HalfFlat
+    UniformLogSigma    pm.HalfFlat plus pm.Potential(-log sigma)
+    InverseGamma(a,b)  "<name>_sq" ~ pm.InverseGamma(a, b), sigma = sqrt (Deterministic)
+    HalfStudentT(nu,s) pm.HalfStudentT(nu, s)
+    HalfNormal(s)      pm.HalfNormal(s)
+
+The non-centered parameterization draws ``alpha_z ~ Normal(0, 1)`` and sets
+``alpha = U gamma + sigma_alpha alpha_z`` (Deterministic); the centered one draws ``alpha``
+directly. Names, dims and coords match the Gibbs output, so the two ``InferenceData`` line up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from gibbs.data import HierarchicalData
+from gibbs.inference_data import OBS_DIM
+from gibbs.priors import (
+    Flat,
+    HalfNormal,
+    HalfStudentT,
+    InverseGamma,
+    Normal,
+    Priors,
+    UniformLogSigma,
+    UniformSigma,
+)
+
+__all__ = ["PARAMETERIZATIONS", "build_twin", "model_var_names"]
+
+PARAMETERIZATIONS = ("noncentered", "centered")
+
+
+def model_var_names(data: HierarchicalData) -> list[str]:
+    """Posterior variables shared by the Gibbs output and every twin."""
+    return ["alpha", *(["beta"] if data.p else []), "gamma", "sigma_y", "sigma_alpha"]
+
+
+def _location(pm, name: str, prior, dims: str):
+    if isinstance(prior, Flat):
+        return pm.Flat(name, dims=dims)
+    if isinstance(prior, Normal):
+        return pm.Normal(
+            name, mu=np.asarray(prior.mu, float), sigma=np.asarray(prior.sigma, float), dims=dims
+        )
+    raise TypeError(f"no PyMC twin for location prior {prior!r}")
+
+
+def _scale(pm, name: str, prior):
+    if isinstance(prior, UniformSigma):
+        return pm.HalfFlat(name)
+    if isinstance(prior, UniformLogSigma):
+        sigma = pm.HalfFlat(name)
+        pm.Potential(f"{name}_log_uniform", -pm.math.log(sigma))
+        return sigma
+    if isinstance(prior, InverseGamma):
+        variance = pm.InverseGamma(f"{name}_sq", alpha=prior.alpha, beta=prior.beta)
+        return pm.Deterministic(name, pm.math.sqrt(variance))
+    if isinstance(prior, HalfStudentT):
+        return pm.HalfStudentT(name, nu=prior.nu, sigma=prior.sigma)
+    if isinstance(prior, HalfNormal):
+        return pm.HalfNormal(name, sigma=prior.sigma)
+    raise TypeError(f"no PyMC twin for scale prior {prior!r}")
+
+
+def build_twin(
+    data: HierarchicalData,
+    priors: Priors | None = None,
+    parameterization: str = "noncentered",
+):
+    """Build the PyMC model that is the same model as the Gibbs configuration.
+
+    Parameters
+    ----------
+    data : HierarchicalData
+    priors : Priors, optional
+        Gelman & Hill's defaults when omitted.
+    parameterization : {"noncentered", "centered"}
+
+    Returns
+    -------
+    pymc.Model
+    """
+    import pymc as pm
+
+    if parameterization not in PARAMETERIZATIONS:
+        raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}")
+    priors = priors if priors is not None else Priors()
+    priors.check(data)
+    coords = dict(data.coords)
+    coords[OBS_DIM] = np.arange(data.n)
+    with pm.Model(coords=coords) as model:
+        gamma = _location(pm, "gamma", priors.gamma, "u_coef")
+        beta = _location(pm, "beta", priors.beta, "x_coef") if data.p else None
+        sigma_y = _scale(pm, "sigma_y", priors.sigma_y)
+        sigma_alpha = _scale(pm, "sigma_alpha", priors.sigma_alpha)
+        mean_alpha = pm.math.dot(data.U, gamma)
+        if parameterization == "centered":
+            alpha = pm.Normal("alpha", mu=mean_alpha, sigma=sigma_alpha, dims=data.group_dim)
+        else:
+            z = pm.Normal("alpha_z", 0.0, 1.0, dims=data.group_dim)
+            alpha = pm.Deterministic("alpha", mean_alpha + sigma_alpha * z, dims=data.group_dim)
+        mu = alpha[data.group]
+        if beta is not None:
+            mu = mu + pm.math.dot(data.X, beta)
+        pm.Normal("y", mu=mu, sigma=sigma_y, observed=data.y, dims=OBS_DIM)
+    return model
+
+
+def data_fingerprint(data: HierarchicalData) -> str:
+    """Content hash of a dataset (for caches keyed by data rather than by object)."""
+    h = hashlib.sha1()
+    for arr in (data.y, data.X, data.group, data.U):
+        h.update(np.ascontiguousarray(arr).tobytes())
+        h.update(str(arr.shape).encode())
+    h.update(repr((data.group_names, data.x_names, data.u_names, data.group_dim)).encode())
+    return h.hexdigest()
+
+
+def twin_key(
+    data: HierarchicalData, priors: Priors | None, parameterization: str
+) -> tuple[Any, ...]:
+    """Cache key of a twin: data content, priors and parameterization."""
+    return (
+        data_fingerprint(data),
+        repr(priors if priors is not None else Priors()),
+        parameterization,
+    )
