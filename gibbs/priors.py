@@ -52,7 +52,9 @@ __all__ = [
     "ScalePrior",
     "UniformLogSigma",
     "UniformSigma",
+    "PRESETS",
     "gelman_hill",
+    "weakly_informative",
 ]
 
 _LOG2 = float(np.log(2.0))
@@ -341,3 +343,16 @@ class Priors:
 def gelman_hill() -> Priors:
     """Gelman & Hill's priors: flat on beta and gamma, uniform on sigma_y and sigma_alpha."""
     return Priors()
+
+
+def weakly_informative() -> Priors:
+    """Weakly informative priors: N(0, 10^2) locations, half-t(3, 2.5) scales."""
+    return Priors(
+        beta=Normal(0.0, 10.0),
+        gamma=Normal(0.0, 10.0),
+        sigma_y=HalfStudentT(3.0, 2.5),
+        sigma_alpha=HalfStudentT(3.0, 2.5),
+    )
+
+
+PRESETS = {"gelman-hill": gelman_hill, "weakly-informative": weakly_informative}

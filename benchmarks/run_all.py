@@ -1,0 +1,8 @@
+"""Run every benchmark (make bench); results land in benchmarks/results/."""
+
+import subprocess
+import sys
+
+for script in ("benchmarks/radon_ess.py", "benchmarks/scaling.py"):
+    print(f"== {script}", flush=True)
+    subprocess.run([sys.executable, script], check=True)

@@ -1,0 +1,46 @@
+import numpy as np
+import pandas as pd
+
+from gibbs.data import HierarchicalData
+from gibbs.datasets import load_radon
+from reference_models.pooling import complete_pooling, indicator_variables, no_pooling
+
+
+def test_gelman_hill_published_numbers():
+    """Gelman & Hill (2007) section 12.2, radon Minnesota, printed to two decimals."""
+    d = load_radon(uranium=False)
+    cp = complete_pooling(d)
+    assert round(cp.coef.loc["intercept", "estimate"], 2) == 1.33
+    assert round(cp.coef.loc["intercept", "se"], 2) == 0.03
+    assert round(cp.coef.loc["floor", "estimate"], 2) == -0.61
+    assert round(cp.coef.loc["floor", "se"], 2) == 0.07
+    assert round(cp.sigma, 2) == 0.82
+    npf = no_pooling(d)
+    assert round(npf.coef.loc["floor", "estimate"], 2) == -0.72
+    assert round(npf.coef.loc["floor", "se"], 2) == 0.07
+    assert round(npf.sigma, 2) == 0.76
+
+
+def test_indicator_variables_span_no_pooling():
+    d = load_radon(uranium=False)
+    npf, iv = no_pooling(d), indicator_variables(d)
+    np.testing.assert_allclose(npf.fitted, iv.fitted, atol=1e-10)
+    assert iv.coef.attrs["reference_group"] == "AITKIN"
+    # intercept + contrast = the no-pooling intercept of that county
+    np.testing.assert_allclose(
+        iv.coef.loc["intercept", "estimate"] + iv.coef.loc["d[ANOKA]", "estimate"],
+        npf.group_intercepts["ANOKA"],
+    )
+
+
+def test_groups_without_rows_are_reported_not_nan():
+    df = pd.DataFrame(
+        {"y": [1.0, 2.0, 3.0, 2.5, 1.5, 0.5], "g": list("aabbcc"), "x": [0, 1, 0, 1, 1, 0.0]}
+    )
+    gd = pd.DataFrame({"u": [0.1, 0.2, 0.3, 0.4]}, index=["a", "b", "c", "empty"])
+    d = HierarchicalData.from_dataframe(df, y="y", group="g", x=["x"], u=["u"], group_data=gd)
+    fit = no_pooling(d)
+    assert fit.unestimable_groups == ["empty"]
+    assert "empty" not in fit.group_intercepts.index
+    assert np.isfinite(fit.group_intercepts).all()
+    assert indicator_variables(d).unestimable_groups == ["empty"]
