@@ -36,3 +36,29 @@ def test_every_subcommand_has_help(command, capsys):
         main([command, "--help"])
     assert exc.value.code == 0
     assert "usage: gibbs-suite" in capsys.readouterr().out
+
+
+@pytest.mark.pymc
+def test_compare_main_job_writes_report(tmp_path, capsys):
+    out = tmp_path / "report"
+    code = main(["compare", "--reference", "nutpie", "--out", str(out), "--seed", "2"])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "verdict: AGREE" in text and "pooling baselines" in text
+    assert (out / "index.html").stat().st_size > 10_000
+    results = json.loads((out / "results.json").read_text())
+    assert results["comparison"]["verdict"] == "agree"
+    assert len(results["comparison"]["parameters"]) == 90
+    assert {p.name for p in out.glob("*.nc")} == {"posterior_gibbs.nc", "posterior_nuts.nc"}
+
+
+def test_compare_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", "--scheme", "plugin"])
+    assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("command", ["sbc", "geweke", "bench"])
+def test_unbuilt_commands_say_so_and_exit_2(command, capsys):
+    assert main([command]) == 2
+    assert "not built yet" in capsys.readouterr().err

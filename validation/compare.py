@@ -142,7 +142,9 @@ class Comparison:
     def max_abs_z(self) -> float:
         """Largest |z| over all compared quantities."""
         cols = [f"z_{s}" for s in _STATS]
-        return float(np.nanmax(np.abs(self.table[cols].to_numpy()))) if len(self.table) else 0.0
+        z = np.abs(self.table[cols].to_numpy()) if len(self.table) else np.zeros(0)
+        z = z[np.isfinite(z)]
+        return float(z.max()) if z.size else float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form of the result."""
