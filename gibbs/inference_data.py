@@ -35,9 +35,9 @@ def model_dims(data: HierarchicalData) -> dict[str, list[str]]:
 
 def _pointwise(data: HierarchicalData, posterior: dict[str, np.ndarray]) -> np.ndarray:
     """Mean of y_i at every draw, shape (chain, draw, n); needs every alpha."""
-    mu = posterior["alpha"][..., data.group]
+    mu = np.asarray(posterior["alpha"], dtype=float)[..., data.group]
     if data.p:
-        mu = mu + posterior["beta"] @ data.X.T
+        mu += np.asarray(posterior["beta"], dtype=float) @ data.X.T
     return mu
 
 

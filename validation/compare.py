@@ -28,7 +28,7 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-__all__ = ["Comparison", "compare_posteriors", "holm_reject"]
+__all__ = ["Comparison", "compare_posteriors", "decide", "holm_reject", "summarize"]
 
 AGREE, DISAGREE, INCONCLUSIVE = "agree", "disagree", "inconclusive"
 _STATS = ("mean", "sd", "q05", "q95")
@@ -73,6 +73,14 @@ def _without_numba():
         yield
     finally:
         az.Numba.numba_flag = previous
+
+
+def summarize(posterior: Any) -> pd.DataFrame:
+    """Per-scalar mean, sd, 5%/95% quantiles, their MCSEs, bulk/tail ESS and R-hat (ArviZ).
+
+    Accepts an InferenceData or a posterior Dataset shaped (chain, draw, ...).
+    """
+    return _summaries(_posterior(posterior))
 
 
 def _summaries(posterior: xr.Dataset) -> pd.DataFrame:
@@ -262,12 +270,6 @@ def compare_posteriors(
             level,
             labels,
         )
-    table = pd.concat([sa.add_suffix(f"_{la}"), sb.add_suffix(f"_{lb}")], axis=1)
-    for s in _STATS:
-        mcse_col = "mcse_mean" if s == "mean" else f"mcse_{s}"
-        se = np.sqrt(sa[mcse_col] ** 2 + sb[mcse_col] ** 2)
-        table[f"z_{s}"] = (sa[s] - sb[s]) / se
-        table[f"p_{s}"] = 2.0 * stats.norm.sf(np.abs(table[f"z_{s}"]))
     # R-hat of the pooled chains: equal numbers of draws, chains renumbered.
     n_draws = min(post_a.sizes["draw"], post_b.sizes["draw"])
     pooled = xr.concat(
@@ -279,7 +281,45 @@ def compare_posteriors(
     ).assign_coords(chain=np.arange(post_a.sizes["chain"] + post_b.sizes["chain"]))
     import arviz as az
 
-    table["rhat_cross"] = _flatten(az.rhat(pooled))
+    with _without_numba():
+        rhat_cross = _flatten(az.rhat(pooled))
+    return decide(
+        sa,
+        sb,
+        labels=labels,
+        level=level,
+        max_rhat=max_rhat,
+        min_ess=min_ess,
+        rhat_cross=rhat_cross,
+        settings={"max_rhat": max_rhat, "min_ess": min_ess, "min_draws": min_draws},
+    )
+
+
+def decide(
+    sa: pd.DataFrame,
+    sb: pd.DataFrame,
+    *,
+    labels: tuple[str, str],
+    level: float,
+    max_rhat: float,
+    min_ess: float,
+    rhat_cross: pd.Series | None = None,
+    settings: dict[str, Any] | None = None,
+    check_diagnostics: tuple[bool, bool] = (True, True),
+) -> Comparison:
+    """Turn two summary tables (as from :func:`summarize`) into z-scores, Holm tests and verdicts.
+
+    ``check_diagnostics`` says whose own R-hat and ESS can make the verdict inconclusive.
+    """
+    la, lb = labels
+    reasons: list[str] = []
+    table = pd.concat([sa.add_suffix(f"_{la}"), sb.add_suffix(f"_{lb}")], axis=1)
+    for s in _STATS:
+        mcse_col = "mcse_mean" if s == "mean" else f"mcse_{s}"
+        se = np.sqrt(sa[mcse_col] ** 2 + sb[mcse_col] ** 2)
+        table[f"z_{s}"] = (sa[s] - sb[s]) / se
+        table[f"p_{s}"] = 2.0 * stats.norm.sf(np.abs(table[f"z_{s}"]))
+    table["rhat_cross"] = rhat_cross if rhat_cross is not None else np.nan
 
     p_cols = [f"p_{s}" for s in _STATS]
     p_all = table[p_cols].to_numpy().ravel()
@@ -291,7 +331,9 @@ def compare_posteriors(
         table[f"reject_{s}"] = rejected[:, k]
 
     diag_fail = np.zeros(len(table), dtype=bool)
-    for lbl in labels:
+    for lbl, check in zip(labels, check_diagnostics, strict=True):
+        if not check:
+            continue
         bad_rhat = table[f"r_hat_{lbl}"] > max_rhat
         bad_ess = (table[f"ess_bulk_{lbl}"] < min_ess) | (table[f"ess_tail_{lbl}"] < min_ess)
         diag_fail |= (bad_rhat | bad_ess).to_numpy()
@@ -326,5 +368,4 @@ def compare_posteriors(
         verdict = DISAGREE
     else:
         verdict = AGREE
-    settings = {"max_rhat": max_rhat, "min_ess": min_ess, "min_draws": min_draws}
-    return Comparison(verdict, reasons, table, level, labels, settings)
+    return Comparison(verdict, reasons, table, level, labels, settings or {})
