@@ -3,6 +3,10 @@
 import subprocess
 import sys
 
-for script in ("benchmarks/radon_ess.py", "benchmarks/scaling.py"):
+for script in (
+    "benchmarks/radon_ess.py",
+    "benchmarks/scaling.py",
+    "benchmarks/harness_power.py",
+):
     print(f"== {script}", flush=True)
     subprocess.run([sys.executable, script], check=True)

@@ -12,7 +12,7 @@ from gibbs.data import HierarchicalData
 from gibbs.priors import Priors
 from reference_models.twins import build_twin, model_var_names, twin_key
 
-__all__ = ["SAMPLERS", "clear_cache", "compiled_nutpie", "fit_reference", "twin_model"]
+__all__ = ["SAMPLERS", "clear_cache", "fit_reference", "sample_model", "twin_model"]
 
 SAMPLERS = ("pymc", "nutpie")
 _MODELS: dict[tuple, Any] = {}
@@ -33,21 +33,6 @@ def twin_model(
     if key not in _MODELS:
         _MODELS[key] = build_twin(data, priors, parameterization)
     return _MODELS[key]
-
-
-def compiled_nutpie(
-    data: HierarchicalData, priors: Priors | None = None, parameterization: str = "noncentered"
-):
-    """Return the (cached) nutpie compilation of the twin, and the seconds it took (0 if cached)."""
-    import nutpie
-
-    key = twin_key(data, priors, parameterization)
-    if key in _NUTPIE:
-        return _NUTPIE[key], 0.0
-    start = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(twin_model(data, priors, parameterization))
-    _NUTPIE[key] = compiled
-    return compiled, time.perf_counter() - start
 
 
 def fit_reference(
@@ -93,11 +78,51 @@ def fit_reference(
         ``sample_stats`` (diverging, ...), ``observed_data`` and optionally ``log_likelihood``.
         ``posterior.attrs`` has ``sampler``, ``compile_time``, ``sampling_time``.
     """
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+    model = twin_model(data, priors, parameterization)
+    idata = sample_model(
+        model,
+        sampler,
+        cache_key=twin_key(data, priors, parameterization),
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        target_accept=target_accept,
+        progressbar=progressbar,
+        log_likelihood=log_likelihood,
+        observed=data.y,
+    )
+    idata.posterior.attrs["sampler"] = sampler
+    idata.posterior.attrs["parameterization"] = parameterization
+    idata.posterior.attrs["priors"] = repr(priors if priors is not None else Priors())
+    idata.posterior.attrs["compared_vars"] = model_var_names(data)
+    return idata
+
+
+def sample_model(
+    model,
+    sampler: str = "pymc",
+    *,
+    cache_key: tuple | None = None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: int | None = None,
+    target_accept: float = 0.9,
+    progressbar: bool = False,
+    log_likelihood: bool = True,
+    observed: np.ndarray | None = None,
+):
+    """Sample any PyMC model with PyMC's NUTS or nutpie; same output conventions as fit_reference.
+
+    ``cache_key`` identifies the model for nutpie's compilation cache (no caching without it).
+    """
     import pymc as pm
 
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
-    model = twin_model(data, priors, parameterization)
     if sampler == "pymc":
         start = time.perf_counter()
         idata = pm.sample(
@@ -114,34 +139,37 @@ def fit_reference(
         )
         idata.posterior.attrs["compile_time"] = float("nan")
         idata.posterior.attrs["total_time"] = time.perf_counter() - start
-    else:
-        import nutpie
+        return idata
+    import nutpie
 
-        compiled, compile_time = compiled_nutpie(data, priors, parameterization)
+    compile_time = 0.0
+    compiled = _NUTPIE.get(cache_key) if cache_key is not None else None
+    if compiled is None:
         start = time.perf_counter()
-        idata = nutpie.sample(
-            compiled,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32),
-            target_accept=target_accept,
-            progress_bar=progressbar,
-        )
-        sampling_time = time.perf_counter() - start
-        drop = [v for v in idata.posterior.data_vars if v.endswith("__")]
-        idata.posterior = idata.posterior.drop_vars(drop)
-        for group in ("warmup_posterior", "warmup_sample_stats"):
-            if group in idata.groups():
-                delattr(idata, group)
-        if log_likelihood:
-            pm.compute_log_likelihood(idata, model=model, progressbar=False)
-        if "observed_data" not in idata.groups():
-            idata.add_groups(observed_data={"y": np.asarray(data.y)})
-        idata.posterior.attrs["compile_time"] = compile_time
-        idata.posterior.attrs["sampling_time"] = sampling_time
-    idata.posterior.attrs["sampler"] = sampler
-    idata.posterior.attrs["parameterization"] = parameterization
-    idata.posterior.attrs["priors"] = repr(priors if priors is not None else Priors())
-    idata.posterior.attrs["compared_vars"] = model_var_names(data)
+        compiled = nutpie.compile_pymc_model(model)
+        compile_time = time.perf_counter() - start
+        if cache_key is not None:
+            _NUTPIE[cache_key] = compiled
+    start = time.perf_counter()
+    idata = nutpie.sample(
+        compiled,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32),
+        target_accept=target_accept,
+        progress_bar=progressbar,
+    )
+    sampling_time = time.perf_counter() - start
+    drop = [v for v in idata.posterior.data_vars if v.endswith("__")]
+    idata.posterior = idata.posterior.drop_vars(drop)
+    for group in ("warmup_posterior", "warmup_sample_stats"):
+        if group in idata.groups():
+            delattr(idata, group)
+    if log_likelihood:
+        pm.compute_log_likelihood(idata, model=model, progressbar=False)
+    if "observed_data" not in idata.groups() and observed is not None:
+        idata.add_groups(observed_data={"y": np.asarray(observed)})
+    idata.posterior.attrs["compile_time"] = compile_time
+    idata.posterior.attrs["sampling_time"] = sampling_time
     return idata

@@ -126,3 +126,52 @@ def indicator_variables(data: HierarchicalData) -> ClassicalFit:
     fit = ClassicalFit("indicator variables", table, sigma, dof, fitted, unestimable_groups=missing)
     fit.coef.attrs["reference_group"] = data.group_names[reference]
     return fit
+
+
+# --------------------------------------------------------------------------- Bayesian versions
+def _observed_coords(data: HierarchicalData) -> tuple[np.ndarray, list]:
+    observed, _ = _observed(data)
+    return observed, [data.group_names[j] for j in observed]
+
+
+def complete_pooling_model(data: HierarchicalData):
+    """PyMC complete pooling: y ~ N(U_j[i] gamma + X_i beta, sigma), flat priors, HalfFlat sigma.
+
+    The Bayesian twin of :func:`complete_pooling` (its posterior mean is the least-squares fit).
+    """
+    import pymc as pm
+
+    coords = {
+        "u_coef": list(data.u_names),
+        "x_coef": list(data.x_names),
+        "obs_id": np.arange(data.n),
+    }
+    with pm.Model(coords=coords) as model:
+        gamma = pm.Flat("gamma", dims="u_coef")
+        mu = pm.math.dot(data.U[data.group], gamma)
+        if data.p:
+            mu = mu + pm.math.dot(data.X, pm.Flat("beta", dims="x_coef"))
+        sigma = pm.HalfFlat("sigma_y")
+        pm.Normal("y", mu=mu, sigma=sigma, observed=data.y, dims="obs_id")
+    return model
+
+
+def no_pooling_model(data: HierarchicalData):
+    """PyMC no pooling: one flat intercept per group with rows, shared beta, HalfFlat sigma.
+
+    The Bayesian twin of :func:`no_pooling`; groups without rows have no parameter.
+    """
+    import pymc as pm
+
+    observed, labels = _observed_coords(data)
+    code = np.full(data.n_groups, -1)
+    code[observed] = np.arange(observed.size)
+    coords = {"group": labels, "x_coef": list(data.x_names), "obs_id": np.arange(data.n)}
+    with pm.Model(coords=coords) as model:
+        alpha = pm.Flat("alpha", dims="group")
+        mu = alpha[code[data.group]]
+        if data.p:
+            mu = mu + pm.math.dot(data.X, pm.Flat("beta", dims="x_coef"))
+        sigma = pm.HalfFlat("sigma_y")
+        pm.Normal("y", mu=mu, sigma=sigma, observed=data.y, dims="obs_id")
+    return model

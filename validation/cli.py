@@ -154,6 +154,45 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK if ok else EXIT_FAIL
 
 
+def _cmd_predictive(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from validation.predictive import heldout_table, loo_table
+
+    data = load_dataset(args)
+    loo = loo_table(data, sampler=args.reference, seed=args.seed)
+    held = heldout_table(data, sampler=args.reference, seed=args.seed)
+    with pd_options():
+        print("PSIS-LOO (arviz.compare; higher elpd_loo is better):")
+        print(
+            loo[["rank", "elpd_loo", "p_loo", "elpd_diff", "se", "dse", "pareto_k>0.7"]].to_string(
+                float_format=lambda v: f"{v:.2f}"
+            )
+        )
+        print("\nheld-out log predictive density per row and RMSE:")
+        print(held.to_string(float_format=lambda v: f"{v:.3f}"))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        record = {
+            "command": "gibbs-suite predictive " + " ".join(args.argv),
+            "loo": loo.drop(columns=["weight"], errors="ignore")
+            .reset_index(names="model")
+            .to_dict(orient="records"),
+            "heldout": held.reset_index().to_dict(orient="records"),
+        }
+        (out / "predictive.json").write_text(json.dumps(record, indent=2, default=str))
+        print(f"\nwritten: {out / 'predictive.json'}")
+    return EXIT_OK
+
+
+def pd_options():
+    """Wide pandas printing for the terminal tables."""
+    import pandas as pd
+
+    return pd.option_context("display.width", 140, "display.max_columns", 20)
+
+
 def _not_built(feature: str):
     def run(args: argparse.Namespace) -> int:
         print(f"gibbs-suite {feature}: not built yet", file=sys.stderr)
@@ -201,6 +240,19 @@ def build_parser() -> argparse.ArgumentParser:
     p_cmp.add_argument("--quiet", action="store_true", help="no progress or tables")
     p_cmp.set_defaults(func=_cmd_compare)
 
+    p_pred = sub.add_parser(
+        "predictive",
+        help="complete pooling vs no pooling vs multilevel: PSIS-LOO and held-out checks",
+        description="Fit complete pooling and no pooling (PyMC) and the multilevel model "
+        "(Gibbs), then compare them by PSIS-LOO and by held-out log predictive density and "
+        "RMSE (one house per small county held out; whole counties held out).",
+    )
+    _add_dataset_options(p_pred)
+    p_pred.add_argument("--reference", choices=["pymc", "nutpie"], default="nutpie")
+    p_pred.add_argument("--seed", type=int, default=1)
+    p_pred.add_argument("--out", default="reports/predictive", help="folder for the JSON")
+    p_pred.set_defaults(func=_cmd_predictive)
+
     for name, text in [
         ("sbc", "simulation-based calibration of a sampler"),
         ("geweke", "Geweke joint-distribution test of a sampler"),
@@ -221,6 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=".*ArviZ is undergoing a major refactor.*")
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError) as exc:
