@@ -175,3 +175,24 @@ def no_pooling_model(data: HierarchicalData):
         sigma = pm.HalfFlat("sigma_y")
         pm.Normal("y", mu=mu, sigma=sigma, observed=data.y, dims="obs_id")
     return model
+
+
+def indicator_variables_model(data: HierarchicalData):
+    """PyMC indicator variables: intercept + one-hot contrasts (first group with rows as reference).
+
+    The Bayesian twin of :func:`indicator_variables`, flat priors and HalfFlat sigma.
+    """
+    import pymc as pm
+
+    observed, labels = _observed_coords(data)
+    others = observed[1:]
+    dummies = (data.group[:, None] == others[None, :]).astype(float)
+    coords = {"contrast": labels[1:], "x_coef": list(data.x_names), "obs_id": np.arange(data.n)}
+    with pm.Model(coords=coords) as model:
+        intercept = pm.Flat("intercept")
+        mu = intercept + pm.math.dot(dummies, pm.Flat("d", dims="contrast"))
+        if data.p:
+            mu = mu + pm.math.dot(data.X, pm.Flat("beta", dims="x_coef"))
+        sigma = pm.HalfFlat("sigma_y")
+        pm.Normal("y", mu=mu, sigma=sigma, observed=data.y, dims="obs_id")
+    return model

@@ -62,3 +62,30 @@ def test_compare_usage_error_exits_2(capsys):
 def test_unbuilt_commands_say_so_and_exit_2(command, capsys):
     assert main([command]) == 2
     assert "not built yet" in capsys.readouterr().err
+
+
+@pytest.mark.pymc
+def test_compare_with_mutants_reports_every_mutant_caught(capsys):
+    code = main(
+        [
+            "compare",
+            "--dataset",
+            "synthetic",
+            "--groups",
+            "8",
+            "--group-size",
+            "6",
+            "--reference",
+            "nutpie",
+            "--no-report",
+            "--quiet",
+            "--mutants",
+            "--draws",
+            "2000",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert "mutant catalogue" in out
+    for name in ("plugin_variance", "df_off_by_one", "misindexed_groups"):
+        assert name in out
+    assert code == 0, out

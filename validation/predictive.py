@@ -55,7 +55,9 @@ def split(
     return train, test
 
 
-def _fits(train: HierarchicalData, sampler: str, seed: int) -> dict[str, Any]:
+def _fits(
+    train: HierarchicalData, sampler: str, seed: int, multilevel: Any = None
+) -> dict[str, Any]:
     import gibbs
     from reference_models.fit import sample_model
     from reference_models.pooling import complete_pooling_model, no_pooling_model
@@ -69,15 +71,22 @@ def _fits(train: HierarchicalData, sampler: str, seed: int) -> dict[str, Any]:
             "no pooling": sample_model(
                 no_pooling_model(train), sampler, seed=seed, observed=train.y
             ),
-            "multilevel": gibbs.sample(train, seed=seed, progressbar=False),
+            "multilevel": multilevel
+            if multilevel is not None
+            else gibbs.sample(train, seed=seed, progressbar=False),
         }
 
 
-def loo_table(data: HierarchicalData, sampler: str = "nutpie", seed: int = 0) -> pd.DataFrame:
-    """``arviz.compare`` of the three models by PSIS-LOO on all rows."""
+def loo_table(
+    data: HierarchicalData, sampler: str = "nutpie", seed: int = 0, multilevel: Any = None
+) -> pd.DataFrame:
+    """``arviz.compare`` of the three models by PSIS-LOO on all rows.
+
+    ``multilevel`` reuses an existing Gibbs fit (with its log-likelihood) of the same data.
+    """
     import arviz as az
 
-    fits = _fits(data, sampler, seed)
+    fits = _fits(data, sampler, seed, multilevel)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table = az.compare(fits, ic="loo")
