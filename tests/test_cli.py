@@ -72,7 +72,7 @@ def test_compare_with_mutants_reports_every_mutant_caught(capsys):
             "--dataset",
             "synthetic",
             "--groups",
-            "8",
+            "12",
             "--group-size",
             "6",
             "--reference",
