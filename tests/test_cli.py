@@ -58,7 +58,7 @@ def test_compare_usage_error_exits_2(capsys):
     assert exc.value.code == 2
 
 
-@pytest.mark.parametrize("command", ["sbc", "geweke", "bench"])
+@pytest.mark.parametrize("command", ["sbc", "bench"])
 def test_unbuilt_commands_say_so_and_exit_2(command, capsys):
     assert main([command]) == 2
     assert "not built yet" in capsys.readouterr().err
@@ -89,3 +89,13 @@ def test_compare_with_mutants_reports_every_mutant_caught(capsys):
     for name in ("plugin_variance", "df_off_by_one", "misindexed_groups"):
         assert name in out
     assert code == 0, out
+
+
+def test_geweke_command_passes_correct_and_fails_mutant(tmp_path, capsys):
+    assert main(["geweke", "--iterations", "300", "--out", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "geweke.json").read_text())["passed"] is True
+    assert (
+        main(["geweke", "--iterations", "300", "--mutant", "df_off_by_one", "--out", str(tmp_path)])
+        == 1
+    )
+    assert "FAIL" in capsys.readouterr().out

@@ -124,6 +124,36 @@ class GaussianModel:
             value.setflags(write=False)
             object.__setattr__(self, key, value)
 
+    def with_outcomes(self, Y: np.ndarray) -> GaussianModel:
+        """Return this model with a different outcome vector for every chain.
+
+        Only the y-dependent statistics change (group sums of y, X'y, y'y and the marginal normal
+        equations' right-hand side), each gaining a leading chain axis; every kernel accepts them.
+        This is how the Geweke and SBC batteries update many simulated datasets at once.
+
+        Parameters
+        ----------
+        Y : ndarray, shape (chains, n)
+            One outcome vector per chain, for the same X, groups and U.
+        """
+        Y = np.asarray(Y, dtype=float)
+        d, s = self.data, self.data.stats
+        indicator = np.zeros((d.n, d.n_groups))
+        indicator[np.arange(d.n), d.group] = 1.0
+        sum_y = Y @ indicator
+        Xty = Y @ d.X
+        stats = s._replace(sum_y=sum_y, Xty=Xty, yty=np.sum(Y * Y, axis=1))
+        new = object.__new__(GaussianModel)
+        new.__dict__.update(self.__dict__)
+        object.__setattr__(new, "_stats", stats)
+        object.__setattr__(new, "h", np.concatenate([Xty, sum_y @ d.U], axis=1))
+        return new
+
+    @property
+    def stats(self):
+        """Sufficient statistics (per chain after :meth:`with_outcomes`)."""
+        return self.__dict__.get("_stats", self.data.stats)
+
 
 # --------------------------------------------------------------------------- helpers
 def chain_dot(A: np.ndarray, M: np.ndarray) -> np.ndarray:
@@ -156,7 +186,7 @@ def residual_ss(state: State, model: GaussianModel) -> np.ndarray:
     Expanded as y'y - 2 beta'X'y + beta'X'X beta
     + sum_j alpha_j (n_j alpha_j - 2 (S_j - sumX_j beta)).
     """
-    s = model.data.stats
+    s = model.stats
     alpha, beta = state.alpha, state.beta
     group_resid = s.sum_y - chain_dot(beta, s.sum_X.T)  # (chains, J): S_j - sumX_j beta
     ss = (
@@ -179,7 +209,7 @@ def update_alpha(streams, state: State, model: GaussianModel) -> State:
 
     ``V_j = 1 / (n_j / sigma_y^2 + 1 / sigma_alpha^2)``; a group without rows draws from its prior.
     """
-    s, U = model.data.stats, model.data.U
+    s, U = model.stats, model.data.U
     prec_y = state.sigma_y[:, None] ** -2.0
     prec_a = state.sigma_alpha[:, None] ** -2.0
     precision = s.n_j * prec_y + prec_a
@@ -190,7 +220,7 @@ def update_alpha(streams, state: State, model: GaussianModel) -> State:
 
 def update_beta(streams, state: State, model: GaussianModel) -> State:
     """Step 2: beta | alpha, sigma_y, y: regression of y - alpha_j[i] on X (with X^T, not X)."""
-    s = model.data.stats
+    s = model.stats
     if model.data.p == 0:
         return state
     r = s.Xty - chain_dot(state.alpha, s.sum_X)  # X^T (y - alpha_j[i])
@@ -229,7 +259,7 @@ def update_beta_gamma_marginal(streams, state: State, model: GaussianModel) -> S
     (I - c_j 11^T) / sigma_y^2 with c_j = sigma_alpha^2 / (sigma_y^2 + n_j sigma_alpha^2), so the
     normal equations need only the per-group column sums s_j of D_j = [X_j, 1 U_j].
     """
-    s = model.data.stats
+    s = model.stats
     p = model.data.p
     var_y = state.sigma_y**2
     var_a = state.sigma_alpha**2
@@ -274,7 +304,7 @@ def asis_sigma_alpha(streams, state: State, model: GaussianModel) -> State:
     sigma_alpha alone gets an exact slice-sampling step. Alternating this with the centered draw
     keeps sigma_alpha mixing when it is near zero, where the centered chain alone sticks.
     """
-    s, U = model.data.stats, model.data.U
+    s, U = model.stats, model.data.U
     mean_alpha = chain_dot(state.gamma, U.T)
     eta = (state.alpha - mean_alpha) / state.sigma_alpha[:, None]
     prior = model.priors.sigma_alpha
@@ -298,7 +328,7 @@ def asis_sigma_alpha(streams, state: State, model: GaussianModel) -> State:
 
 def _noncentered_regression(streams, state: State, model: GaussianModel, eta, var_y):
     """Joint draw of (beta, gamma, sigma_alpha) given eta in the non-centered regression."""
-    s, U = model.data.stats, model.data.U
+    s, U = model.stats, model.data.U
     d = model.M.shape[0]
     C = eta.shape[0]
     n_eta = s.n_j * eta
@@ -311,7 +341,7 @@ def _noncentered_regression(streams, state: State, model: GaussianModel, eta, va
     Q[:, d, d] = chain_dot(eta * n_eta, np.ones(eta.shape[1]))
     b = np.empty((C, d + 1))
     b[:, :d] = model.h
-    b[:, d] = chain_dot(eta, s.sum_y)
+    b[:, d] = np.sum(eta * s.sum_y, axis=-1)
     Q /= var_y[:, None, None]
     b /= var_y[:, None]
     Q[:, :d, :d] += model.P_theta
@@ -342,10 +372,10 @@ def collapsed_sigma_alpha(streams, state: State, model: GaussianModel) -> State:
     (beta, gamma) -> sigma_alpha -> alpha -> sigma_y is then a valid partially collapsed sampler
     (van Dyk & Park 2008).
     """
-    s, U = model.data.stats, model.data.U
+    s, U = model.stats, model.data.U
     obs = model.observed_groups
     n = s.n_j[obs]
-    rbar = (s.sum_y[obs] - chain_dot(state.beta, s.sum_X[obs].T)) / n - chain_dot(
+    rbar = (s.sum_y[..., obs] - chain_dot(state.beta, s.sum_X[obs].T)) / n - chain_dot(
         state.gamma, U[obs].T
     )
     rbar2 = (rbar * rbar)[:, None, :]
