@@ -88,7 +88,7 @@ sigma_alpha_log_uniform_df = _sigma_alpha_with(prior=UniformLogSigma())
 
 def alpha_without_prior_precision(streams, state: State, model: GaussianModel) -> State:
     """Alpha's precision drops the 1/sigma_alpha^2 term (its mean keeps it)."""
-    s, U = model.data.stats, model.data.U
+    s, U = model.stats, model.data.U
     prec_y = state.sigma_y[:, None] ** -2.0
     prec_a = state.sigma_alpha[:, None] ** -2.0
     precision = s.n_j * prec_y
@@ -100,7 +100,7 @@ def alpha_without_prior_precision(streams, state: State, model: GaussianModel) -
 
 def beta_without_alpha_offset(streams, state: State, model: GaussianModel) -> State:
     """Beta regressed on y instead of y - alpha_j[i]."""
-    s = model.data.stats
+    s = model.stats
     z = streams.normal(model.data.p)
     beta = s.Xty @ model.XtX_inv.T + state.sigma_y[:, None] * (z @ model.XtX_root.T)
     return state._replace(beta=np.broadcast_to(beta, state.beta.shape).copy())
@@ -108,14 +108,14 @@ def beta_without_alpha_offset(streams, state: State, model: GaussianModel) -> St
 
 def beta_posterior_mean(streams, state: State, model: GaussianModel) -> State:
     """Beta set to its conditional mean: no sampling noise."""
-    r = model.data.stats.Xty - state.alpha @ model.data.stats.sum_X
+    r = model.stats.Xty - state.alpha @ model.stats.sum_X
     streams.normal(model.data.p)
     return state._replace(beta=r @ model.XtX_inv.T)
 
 
 def gamma_from_group_means(streams, state: State, model: GaussianModel) -> State:
     """Gamma regressed on the group means of y instead of on alpha."""
-    s = model.data.stats
+    s = model.stats
     y_bar = s.sum_y / np.maximum(s.n_j, 1.0)
     z = streams.normal(model.data.q)
     gamma = (y_bar @ model.data.U) @ model.UtU_inv.T + state.sigma_alpha[:, None] * (
@@ -126,7 +126,7 @@ def gamma_from_group_means(streams, state: State, model: GaussianModel) -> State
 
 def alpha_misindexed_groups(streams, state: State, model: GaussianModel) -> State:
     """Group sums read with an off-by-one group index (a mis-indexed group map)."""
-    s, U = model.data.stats, model.data.U
+    s, U = model.stats, model.data.U
     prec_y = state.sigma_y[:, None] ** -2.0
     prec_a = state.sigma_alpha[:, None] ** -2.0
     precision = s.n_j * prec_y + prec_a

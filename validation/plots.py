@@ -92,3 +92,66 @@ def shrinkage_plot(
         "Small groups are pulled strongly towards the group-level regression; "
         "large ones barely move."
     )
+
+
+def sbc_plots(result, max_quantities: int = 12) -> list[tuple[Any, str]]:
+    """Rank histograms and ECDF-difference plots with simultaneous 99% bands."""
+    from validation.sbc import _ecdf_null
+
+    ranks = result.ranks
+    names = list(ranks.columns)[:max_quantities]
+    L, R = result.n_ranks, len(ranks)
+    cols = 4
+    rows = int(np.ceil(len(names) / cols))
+    fig_h, axes_h = _figure(3.0 * cols, 2.2 * rows)
+    fig_h.clf()
+    axes = fig_h.subplots(rows, cols, squeeze=False)
+    bins = max(2, min(20, R // 10))
+    for ax, name in zip(axes.flat, names, strict=False):
+        ax.hist(ranks[name], bins=bins, range=(0, L + 1), color="tab:blue", alpha=0.8)
+        expected = R / bins
+        lo, hi = stats_binom_interval(R, 1 / bins)
+        ax.axhspan(lo, hi, color="0.85", zorder=0)
+        ax.axhline(expected, color="0.4", lw=0.8)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("rank")
+        ax.set_ylabel("count")
+    for ax in list(axes.flat)[len(names) :]:
+        ax.axis("off")
+    fig_h.suptitle("SBC rank histograms (grey: 99% range of a bin count under uniformity)")
+    fig_h.tight_layout()
+
+    fig_e, axes_h2 = _figure(3.0 * cols, 2.2 * rows)
+    fig_e.clf()
+    axes = fig_e.subplots(rows, cols, squeeze=False)
+    z = np.linspace(0, 1, 101)
+    # Simultaneous band: the adjusted pointwise level is the 1% quantile of the null statistic.
+    gamma = float(np.quantile(_ecdf_null(R, 20_000, 100, 0), 0.01))
+    from scipy import stats as sps
+
+    lower = sps.binom.ppf(gamma / 2, R, z) / R - z
+    upper = sps.binom.ppf(1 - gamma / 2, R, z) / R - z
+    for ax, name in zip(axes.flat, names, strict=False):
+        u = (ranks[name].to_numpy() + 0.5) / (L + 1)
+        ecdf = np.searchsorted(np.sort(u), z, side="right") / R
+        ax.fill_between(z, lower, upper, color="0.85")
+        ax.plot(z, ecdf - z, color="tab:blue")
+        ax.axhline(0, color="0.4", lw=0.8)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("fractional rank")
+        ax.set_ylabel("ECDF - uniform")
+    for ax in list(axes.flat)[len(names) :]:
+        ax.axis("off")
+    fig_e.suptitle("SBC ECDF differences (grey: simultaneous 99% band)")
+    fig_e.tight_layout()
+    return [
+        (fig_h, "Bars inside the grey range everywhere: ranks consistent with uniform."),
+        (fig_e, "A curve leaving the grey band: the sampler is miscalibrated for that quantity."),
+    ]
+
+
+def stats_binom_interval(n: int, p: float) -> tuple[float, float]:
+    """Central 99% range of a Binomial(n, p) count."""
+    from scipy import stats as sps
+
+    return float(sps.binom.ppf(0.005, n, p)), float(sps.binom.ppf(0.995, n, p))

@@ -1,0 +1,481 @@
+"""Simulation-based calibration (Talts et al. 2018; Modrak et al. 2023), resumable and distributed.
+
+For replication r = 0..R-1 (each with its own ``SeedSequence`` child of one master seed):
+draw theta from the prior, simulate y, fit with the sampler under test, thin the draws by the
+measured ESS, and record the rank of each true scalar (every alpha_j, beta, gamma, sigma_y,
+sigma_alpha, and the log-likelihood of the simulated data) among ``L`` kept draws. If the sampler
+is right, every rank is uniform on 0..L.
+
+Uniformity is decided per quantity by a chi-square test on binned ranks and by the ECDF-difference
+test with simultaneous bands (Sailynoja, Burkner & Vehtari 2022), with Holm's procedure over all
+quantities and both tests at a stated family-wise level.
+
+Backends are engine adapters (one small class each): :class:`GibbsEngine` fits a whole chunk of
+replications at once (every chain with its own simulated y, vectorised in numpy) and
+:class:`PyMCEngine` fits the PyMC twin one replication at a time. Chunks run through an executor:
+local processes (default) or Dask distributed. Every finished replication is written at once as a
+small NetCDF file, so an interrupted run resumes where it stopped, and results do not depend on
+the backend, the chunking or the number of workers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from gibbs.data import HierarchicalData
+from gibbs.priors import Priors
+from validation.compare import holm_reject
+from validation.geweke import _simulate_y, draw_prior
+
+__all__ = [
+    "DaskExecutor",
+    "GibbsEngine",
+    "LocalExecutor",
+    "PyMCEngine",
+    "SBC",
+    "SBCResult",
+    "ecdf_uniformity_pvalue",
+]
+
+_NAMES = ("alpha", "beta", "gamma", "sigma_y", "sigma_alpha")
+
+
+def _replication_seed(master: int, r: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence(master, spawn_key=(r,))
+
+
+def _loglik(alpha, beta, sigma_y, data: HierarchicalData, y: np.ndarray) -> np.ndarray:
+    """Return log p(y | theta) for a batch of parameter draws (leading axis)."""
+    mu = alpha[..., data.group] + beta @ data.X.T
+    z = (y - mu) / sigma_y[..., None]
+    return np.sum(-0.5 * (np.log(2 * np.pi) + z * z) - np.log(sigma_y[..., None]), axis=-1)
+
+
+def _flat(draws: dict[str, np.ndarray]) -> np.ndarray:
+    """Stack parameter arrays (..., k) into (..., K) in the fixed order of _NAMES."""
+    parts = []
+    for name in _NAMES:
+        v = draws[name]
+        parts.append(v[..., None] if v.ndim == draws["sigma_y"].ndim else v)
+    return np.concatenate(parts, axis=-1)
+
+
+def quantity_names(data: HierarchicalData) -> list[str]:
+    """Names of the ranked quantities, in order."""
+    names = [f"alpha[{g}]" for g in data.group_names]
+    names += [f"beta[{x}]" for x in data.x_names] + [f"gamma[{u}]" for u in data.u_names]
+    return [*names, "sigma_y", "sigma_alpha", "loglik"]
+
+
+def _ranks(truth: np.ndarray, draws: np.ndarray, n_ranks: int) -> tuple[np.ndarray, int]:
+    """Thin ``draws`` (chains, draws, K) by the smallest bulk ESS and rank ``truth`` (K,)."""
+    import arviz as az
+
+    from validation.compare import _without_numba
+
+    chains, n, K = draws.shape
+    with _without_numba():
+        ess = np.array([az.ess(draws[:, :, k], method="bulk") for k in range(K)], dtype=float)
+    ess_min = float(np.nanmin(ess)) if np.isfinite(ess).any() else 1.0
+    thin = max(1, int(math.floor(chains * n / max(ess_min, 1.0))))
+    pooled = draws[:, ::thin].reshape(-1, K) if thin > 1 else draws.reshape(-1, K)
+    if pooled.shape[0] >= n_ranks:
+        pick = np.linspace(0, pooled.shape[0] - 1, n_ranks).round().astype(int)
+        pooled = pooled[pick]
+    else:  # fewer effective draws than ranks: keep all, the rank scale is rescaled below
+        pass
+    rank = np.sum(pooled < truth, axis=0)
+    if pooled.shape[0] != n_ranks:
+        rank = np.floor(rank * (n_ranks + 1) / (pooled.shape[0] + 1)).astype(int)
+    return rank.astype(int), thin
+
+
+# --------------------------------------------------------------------------- engines
+@dataclass(frozen=True)
+class GibbsEngine:
+    """Fits chunks of replications with a Gibbs sweep, all replications' chains in one batch.
+
+    Parameters
+    ----------
+    sweep : sequence of blocks, optional
+        Defaults to the default scheme; a mutant's sweep tests a broken sampler.
+    chains, draws, tune : int
+        Per replication.
+    """
+
+    sweep: tuple = ()
+    chains: int = 2
+    draws: int = 500
+    tune: int = 200
+
+    def fit_chunk(self, data, priors, thetas, Y, seeds) -> np.ndarray:
+        """Return posterior draws (replications, chains, draws, K) for a chunk."""
+        from gibbs.driver import DEFAULT_SCHEME, initial_state
+        from gibbs.kernels import SCHEMES
+        from gibbs.kernels.gaussian import GaussianModel
+        from gibbs.streams import ChainStreams
+
+        sweep = self.sweep or SCHEMES[DEFAULT_SCHEME]
+        R, C = Y.shape[0], self.chains
+        chain_seeds = [
+            np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 1, c))
+            for s in seeds
+            for c in range(C)
+        ]
+        streams = ChainStreams(chain_seeds)
+        model = GaussianModel(data, priors).with_outcomes(np.repeat(Y, C, axis=0))
+        state = initial_state(GaussianModel(data, priors), streams)
+        out = {name: [] for name in _NAMES}
+        for it in range(self.tune + self.draws):
+            for block in sweep:
+                state = block(streams, state, model)
+            if it >= self.tune:
+                for name in _NAMES:
+                    out[name].append(getattr(state, name))
+        draws = {k: np.stack(v, axis=1) for k, v in out.items()}  # (R*C, draws, ...)
+        flat = _flat(draws)
+        return flat.reshape(R, C, self.draws, -1)
+
+
+@dataclass(frozen=True)
+class PyMCEngine:
+    """Fits each replication with NUTS on the PyMC twin (``sampler``: "nutpie" or "pymc")."""
+
+    sampler: str = "nutpie"
+    chains: int = 2
+    draws: int = 500
+    tune: int = 500
+
+    def fit_chunk(self, data, priors, thetas, Y, seeds) -> np.ndarray:
+        """Return posterior draws (replications, chains, draws, K) for a chunk."""
+        from reference_models.fit import fit_reference
+
+        results = []
+        for y, seed in zip(Y, seeds, strict=True):
+            d = HierarchicalData(
+                y=y,
+                X=data.X,
+                group=data.group,
+                U=data.U,
+                group_names=data.group_names,
+                x_names=data.x_names,
+                u_names=data.u_names,
+                group_dim=data.group_dim,
+            )
+            idata = fit_reference(
+                d,
+                priors,
+                sampler=self.sampler,
+                chains=self.chains,
+                draws=self.draws,
+                tune=self.tune,
+                seed=int(seed.generate_state(1)[0]),
+                log_likelihood=False,
+            )
+            post = idata.posterior
+            draws = {
+                "alpha": post["alpha"].values,
+                "gamma": post["gamma"].values,
+                "sigma_y": post["sigma_y"].values,
+                "sigma_alpha": post["sigma_alpha"].values,
+                "beta": post["beta"].values
+                if "beta" in post
+                else np.zeros((*post["sigma_y"].shape, 0)),
+            }
+            results.append(_flat(draws))
+        return np.stack(results)
+
+
+# --------------------------------------------------------------------------- executors
+class LocalExecutor:
+    """Chunks in local processes (``workers`` = 1 runs them in this process)."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = workers
+
+    def map_unordered(self, fn, tasks: Sequence[Any]) -> Iterator[Any]:
+        """Yield ``fn(task)`` results as they complete."""
+        if self.workers <= 1:
+            for task in tasks:
+                yield fn(task)
+            return
+        with ProcessPoolExecutor(self.workers) as pool:
+            futures = [pool.submit(fn, t) for t in tasks]
+            for f in as_completed(futures):
+                yield f.result()
+
+
+class DaskExecutor:
+    """Chunks on Dask distributed: an existing scheduler, or a LocalCluster started here."""
+
+    def __init__(self, scheduler: str | None = None, workers: int = 2) -> None:
+        self.scheduler, self.workers = scheduler, workers
+
+    def map_unordered(self, fn, tasks: Sequence[Any]) -> Iterator[Any]:
+        """Yield ``fn(task)`` results as they complete."""
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
+
+        cluster = None
+        if self.scheduler is None:
+            cluster = LocalCluster(
+                n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = Client(cluster)
+        else:
+            client = Client(self.scheduler)
+        try:
+            futures = client.map(fn, list(tasks), pure=False)
+            for f in dask_completed(futures):
+                yield f.result()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+# --------------------------------------------------------------------------- the battery
+@dataclass
+class _Task:
+    data: HierarchicalData
+    priors: Priors
+    engine: Any
+    master: int
+    replications: list[int]
+    n_ranks: int
+
+
+def _run_task(task: _Task) -> list[dict[str, Any]]:
+    data = task.data
+    seeds = [_replication_seed(task.master, r) for r in task.replications]
+    thetas, Y = [], []
+    for s in seeds:
+        rng = np.random.default_rng(np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 0)))
+        theta = draw_prior(task.priors, data, rng, 1)
+        thetas.append(theta)
+        Y.append(_simulate_y(theta, data, rng)[0])
+    Y = np.stack(Y)
+    draws = task.engine.fit_chunk(data, task.priors, thetas, Y, seeds)  # (R, C, D, K)
+    out = []
+    for k, r in enumerate(task.replications):
+        th = thetas[k]
+        truth = _flat({n: getattr(th, n)[0] for n in _NAMES})
+        d = draws[k]
+        J, p = data.n_groups, data.p
+        alpha, beta = d[..., :J], d[..., J : J + p]
+        sigma_y = d[..., -2]
+        ll_draws = _loglik(alpha, beta, sigma_y, data, Y[k])
+        ll_true = _loglik(th.alpha[0], th.beta[0], th.sigma_y[0], data, Y[k])
+        full = np.concatenate([d, ll_draws[..., None]], axis=-1)
+        ranks, thin = _ranks(np.append(truth, ll_true), full, task.n_ranks)
+        out.append({"replication": r, "ranks": ranks, "thin": thin})
+    return out
+
+
+@dataclass
+class SBCResult:
+    """Ranks of every replication and the uniformity tests.
+
+    Attributes
+    ----------
+    ranks : DataFrame
+        One row per replication, one column per quantity (0..n_ranks).
+    tests : DataFrame
+        Per quantity: chi-square and ECDF p-values and Holm rejections.
+    passed : bool
+        No rejection at the family-wise ``level``.
+    """
+
+    ranks: pd.DataFrame
+    tests: pd.DataFrame
+    passed: bool
+    level: float
+    n_ranks: int
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        verdict = "PASS" if self.passed else "FAIL"
+        worst = self.tests[["p_chi2", "p_ecdf"]].min(axis=1).idxmin()
+        return (
+            f"SBC: {verdict} ({len(self.ranks)} replications, {len(self.tests)} quantities, Holm "
+            f"at {self.level:g} over chi-square and ECDF tests; smallest p at {worst})"
+        )
+
+
+def _ecdf_statistic(u: np.ndarray, grid: int) -> np.ndarray:
+    """Smallest two-sided binomial tail probability of the ECDF over the grid, per row of ``u``."""
+    z = np.arange(1, grid) / grid
+    u = np.sort(np.atleast_2d(u), axis=-1)
+    n = u.shape[-1]
+    counts = np.stack([np.searchsorted(row, z, side="right") for row in u])
+    lower = sps.binom.cdf(counts, n, z)
+    upper = sps.binom.sf(counts - 1, n, z)
+    return np.min(2 * np.minimum(lower, upper), axis=-1)
+
+
+@lru_cache(maxsize=16)
+def _ecdf_null(n: int, n_sim: int, grid: int, seed: int) -> np.ndarray:
+    return np.sort(_ecdf_statistic(np.random.default_rng(seed).random((n_sim, n)), grid))
+
+
+def ecdf_uniformity_pvalue(
+    u: np.ndarray, n_sim: int = 20_000, seed: int = 0, grid: int = 100
+) -> float:
+    """P-value of the ECDF test of uniformity with simultaneous bands (Sailynoja et al. 2022).
+
+    The statistic is the smallest two-sided binomial tail probability of the ECDF over a grid
+    of evaluation points; its null distribution is simulated once per sample size from uniform
+    samples (the construction that sets the simultaneous band's adjusted pointwise level). The
+    smallest attainable p-value is 1 / (n_sim + 1).
+    """
+    null = _ecdf_null(u.size, n_sim, grid, seed)
+    observed = float(_ecdf_statistic(u, grid)[0])
+    return float((1 + np.searchsorted(null, observed, side="right")) / (n_sim + 1))
+
+
+class SBC:
+    """A simulation-based calibration battery with one master seed.
+
+    Parameters
+    ----------
+    data : HierarchicalData
+        Supplies the design (X, groups, U); its y is not used.
+    priors : Priors
+        Proper priors.
+    engine : GibbsEngine or PyMCEngine
+        The sampler under test.
+    replications : int
+        Number of simulated datasets.
+    seed : int
+        Master seed; replication r uses child r.
+    n_ranks : int
+        Draws kept per replication after ESS thinning (ranks take values 0..n_ranks).
+    out_dir : path, optional
+        Where every finished replication is written (needed for resuming).
+    chunk : int
+        Replications per task (the Gibbs engine fits a chunk in one batch).
+    """
+
+    def __init__(
+        self, data, priors, engine, replications=100, seed=0, n_ranks=99, out_dir=None, chunk=25
+    ) -> None:
+        if not priors.proper:
+            raise ValueError("SBC needs proper priors on every parameter")
+        self.data, self.priors, self.engine = data, priors, engine
+        self.replications, self.seed, self.n_ranks = replications, seed, n_ranks
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.chunk = chunk
+        self.names = quantity_names(data)
+
+    def _path(self, r: int) -> Path:
+        return self.out_dir / f"replication_{r:05d}.nc"
+
+    def _write(self, record: dict[str, Any]) -> None:
+        import xarray as xr
+
+        ds = xr.Dataset(
+            {"rank": (("quantity",), record["ranks"])},
+            coords={"quantity": self.names},
+            attrs={
+                "replication": record["replication"],
+                "thin": record["thin"],
+                "seed": self.seed,
+                "n_ranks": self.n_ranks,
+            },
+        )
+        tmp = self._path(record["replication"]).with_suffix(".tmp")
+        ds.to_netcdf(tmp, engine="scipy")
+        os.replace(tmp, self._path(record["replication"]))  # atomic: no half-written results
+
+    def _done(self) -> dict[int, np.ndarray]:
+        import xarray as xr
+
+        done = {}
+        if self.out_dir is None or not self.out_dir.exists():
+            return done
+        for path in sorted(self.out_dir.glob("replication_*.nc")):
+            with xr.open_dataset(path, engine="scipy") as ds:
+                if int(ds.attrs["seed"]) != self.seed or int(ds.attrs["n_ranks"]) != self.n_ranks:
+                    raise ValueError(f"{path} belongs to another run (seed or n_ranks differ)")
+                done[int(ds.attrs["replication"])] = ds["rank"].values.astype(int)
+        return done
+
+    def run(
+        self, executor=None, resume: bool = False, progressbar: bool = True, level: float = 0.01
+    ) -> SBCResult:
+        """Run (or resume) the battery and test uniformity."""
+        executor = executor or LocalExecutor(1)
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            if not resume and any(self.out_dir.glob("replication_*.nc")):
+                raise ValueError(f"{self.out_dir} already has replications: pass resume=True")
+        ranks = self._done() if resume else {}
+        todo = [r for r in range(self.replications) if r not in ranks]
+        tasks = [
+            _Task(
+                self.data,
+                self.priors,
+                self.engine,
+                self.seed,
+                todo[i : i + self.chunk],
+                self.n_ranks,
+            )
+            for i in range(0, len(todo), self.chunk)
+        ]
+        start, finished = time.perf_counter(), 0
+        for records in executor.map_unordered(_run_task, tasks):
+            for rec in records:
+                ranks[rec["replication"]] = rec["ranks"]
+                if self.out_dir is not None:
+                    self._write(rec)
+            finished += len(records)
+            if progressbar:
+                elapsed = time.perf_counter() - start
+                left = elapsed / finished * (len(todo) - finished)
+                print(
+                    f"\rSBC: {len(ranks)}/{self.replications} replications, "
+                    f"{elapsed:.0f}s elapsed, {left:.0f}s left ",
+                    end="",
+                    flush=True,
+                )
+        if progressbar:
+            print(flush=True)
+        table = pd.DataFrame(
+            [ranks[r] for r in sorted(ranks)], index=sorted(ranks), columns=self.names
+        )
+        return self.test(table, level)
+
+    def test(self, ranks: pd.DataFrame, level: float = 0.01) -> SBCResult:
+        """Chi-square and ECDF uniformity tests per quantity, Holm over all."""
+        R, L = len(ranks), self.n_ranks
+        bins = max(2, min(20, R // 10))
+        rows = []
+        for k, name in enumerate(ranks.columns):
+            r = ranks[name].to_numpy()
+            counts = np.bincount(np.minimum(r * bins // (L + 1), bins - 1), minlength=bins)
+            p_chi2 = sps.chisquare(counts).pvalue
+            u = (r + np.random.default_rng(k).random(R)) / (L + 1)  # jittered to continuous
+            rows.append({"quantity": name, "p_chi2": p_chi2, "p_ecdf": ecdf_uniformity_pvalue(u)})
+        tests = pd.DataFrame(rows).set_index("quantity")
+        reject = holm_reject(tests[["p_chi2", "p_ecdf"]].to_numpy().ravel(), level).reshape(-1, 2)
+        tests["reject_chi2"], tests["reject_ecdf"] = reject[:, 0], reject[:, 1]
+        return SBCResult(
+            ranks,
+            tests,
+            passed=not reject.any(),
+            level=level,
+            n_ranks=L,
+            settings={"replications": R, "seed": self.seed},
+        )
