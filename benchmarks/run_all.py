@@ -7,6 +7,7 @@ for script in (
     "benchmarks/radon_ess.py",
     "benchmarks/scaling.py",
     "benchmarks/harness_power.py",
+    "benchmarks/sbc_power.py",
 ):
     print(f"== {script}", flush=True)
     subprocess.run([sys.executable, script], check=True)
