@@ -18,9 +18,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/gibbs-suite compare
 
+# ruff, the test suite, and the notebooks executed and compared by nbval (strict, sanitised).
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg
 
 # The slow statistical batteries as well as the default run.
 test-all: $(STAMP)
