@@ -58,7 +58,7 @@ def test_compare_usage_error_exits_2(capsys):
     assert exc.value.code == 2
 
 
-@pytest.mark.parametrize("command", ["sbc", "bench"])
+@pytest.mark.parametrize("command", ["bench"])
 def test_unbuilt_commands_say_so_and_exit_2(command, capsys):
     assert main([command]) == 2
     assert "not built yet" in capsys.readouterr().err

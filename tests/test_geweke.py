@@ -1,50 +1,19 @@
 """Geweke's joint-distribution test: every scheme passes under every proper prior family, and
 broken samplers fail (the default test run, small model)."""
 
-import numpy as np
 import pytest
 
-from gibbs.datasets import simulate_hierarchical
 from gibbs.kernels import SCHEMES
-from gibbs.priors import HalfNormal, HalfStudentT, InverseGamma, Normal, Priors
+from gibbs.priors import Priors
 from validation.geweke import geweke_test
 from validation.mutants import MUTANTS
 
-LEVEL = 0.01
-
-PRIORS = {
-    "inverse_gamma": Priors(
-        beta=Normal(0, 1),
-        gamma=Normal(0, 1),
-        sigma_y=InverseGamma(3, 2),
-        sigma_alpha=InverseGamma(3, 1),
-    ),
-    "half_t": Priors(
-        beta=Normal(0, 1),
-        gamma=Normal(0, 1),
-        sigma_y=HalfStudentT(4, 1),
-        sigma_alpha=HalfStudentT(4, 0.7),
-    ),
-    # Half-normal on one scale at a time: its GIG draw runs chain by chain (scipy), so the two
-    # families keep the default test fast.
-    "half_normal_alpha": Priors(
-        beta=Normal(0, 1),
-        gamma=Normal(0, 1),
-        sigma_y=InverseGamma(3, 2),
-        sigma_alpha=HalfNormal(0.7),
-    ),
-    "half_normal_y": Priors(
-        beta=Normal(0, 1), gamma=Normal(0, 1), sigma_y=HalfNormal(1), sigma_alpha=InverseGamma(3, 1)
-    ),
-}
+from .calibration import LEVEL, PRIORS, small_design
 
 
 @pytest.fixture(scope="module")
 def design():
-    d, _ = simulate_hierarchical(
-        6, np.array([2, 3, 1, 4, 2, 3]), beta=[0.5], gamma=[1.0, 0.5], seed=1
-    )
-    return d
+    return small_design()
 
 
 @pytest.mark.parametrize("scheme", sorted(SCHEMES))

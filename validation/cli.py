@@ -62,6 +62,22 @@ def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, default=1)
 
 
+def _add_calibration_options(parser: argparse.ArgumentParser, *, chains: int, out: str) -> None:
+    """Options shared by sbc and geweke: design, proper priors, sampler under test, level."""
+    from gibbs.driver import DEFAULT_SCHEME
+    from gibbs.kernels import SCHEMES
+
+    _add_dataset_options(parser)
+    parser.set_defaults(dataset="synthetic", groups=6, group_size=3)
+    parser.add_argument("--priors", choices=["weakly-informative"], default="weakly-informative")
+    parser.add_argument("--scheme", choices=sorted(SCHEMES), default=DEFAULT_SCHEME)
+    parser.add_argument("--mutant", help="test a broken sampler of validation.mutants instead")
+    parser.add_argument("--chains", type=int, default=chains, help="chains (per fit for sbc)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--level", type=float, default=0.01, help="family-wise error level")
+    parser.add_argument("--out", default=out, help="output folder")
+
+
 def load_dataset(args: argparse.Namespace) -> HierarchicalData:
     """Build the dataset named by the parsed ``--dataset`` options."""
     from gibbs import datasets
@@ -360,19 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
         "of p(theta, y) on the design (X, groups, U) of a dataset with proper priors; exit 0 "
         "when no test function differs at the family-wise level, 1 otherwise.",
     )
-    _add_dataset_options(p_gw)
-    p_gw.set_defaults(dataset="synthetic", groups=6, group_size=3)
-    from gibbs.driver import DEFAULT_SCHEME
-    from gibbs.kernels import SCHEMES
-
-    p_gw.add_argument("--priors", choices=["weakly-informative"], default="weakly-informative")
-    p_gw.add_argument("--scheme", choices=sorted(SCHEMES), default=DEFAULT_SCHEME)
-    p_gw.add_argument("--mutant", help="test a broken sampler of validation.mutants instead")
-    p_gw.add_argument("--chains", type=int, default=200)
+    _add_calibration_options(p_gw, chains=200, out="reports/geweke")
     p_gw.add_argument("--iterations", type=int, default=500)
-    p_gw.add_argument("--seed", type=int, default=1)
-    p_gw.add_argument("--level", type=float, default=0.01)
-    p_gw.add_argument("--out", default="reports/geweke", help="folder for the JSON")
     p_gw.set_defaults(func=_cmd_geweke)
 
     p_sbc = sub.add_parser(
@@ -383,24 +388,16 @@ def build_parser() -> argparse.ArgumentParser:
         "with simultaneous bands, Holm at --level). Every finished replication is written to "
         "--out at once; --resume continues an interrupted run. Exit 0 pass, 1 fail.",
     )
-    _add_dataset_options(p_sbc)
-    p_sbc.set_defaults(dataset="synthetic", groups=6, group_size=3)
-    p_sbc.add_argument("--priors", choices=["weakly-informative"], default="weakly-informative")
+    _add_calibration_options(p_sbc, chains=2, out="reports/sbc")
     p_sbc.add_argument("--engine", choices=["gibbs", "nutpie", "pymc"], default="gibbs")
-    p_sbc.add_argument("--scheme", choices=sorted(SCHEMES), default=DEFAULT_SCHEME)
-    p_sbc.add_argument("--mutant", help="test a broken sampler of validation.mutants instead")
     p_sbc.add_argument("--replications", type=int, default=200)
     p_sbc.add_argument("--draws", type=int, default=500, help="draws per chain per fit")
     p_sbc.add_argument("--tune", type=int, default=200)
-    p_sbc.add_argument("--chains", type=int, default=2, help="chains per fit")
     p_sbc.add_argument("--n-ranks", type=int, default=99, help="draws kept per fit after thinning")
     p_sbc.add_argument("--chunk", type=int, default=25, help="replications per task")
-    p_sbc.add_argument("--seed", type=int, default=1)
-    p_sbc.add_argument("--level", type=float, default=0.01)
     p_sbc.add_argument("--workers", type=int, default=1, help="local processes or Dask workers")
     p_sbc.add_argument("--dask", action="store_true", help="run on a Dask LocalCluster")
     p_sbc.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://host:8786")
-    p_sbc.add_argument("--out", default="reports/sbc", help="folder for replications and plots")
     p_sbc.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p_sbc.add_argument("--quiet", action="store_true")
     p_sbc.set_defaults(func=_cmd_sbc)
