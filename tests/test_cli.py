@@ -58,10 +58,15 @@ def test_compare_usage_error_exits_2(capsys):
     assert exc.value.code == 2
 
 
-@pytest.mark.parametrize("command", ["bench"])
-def test_unbuilt_commands_say_so_and_exit_2(command, capsys):
-    assert main([command]) == 2
-    assert "not built yet" in capsys.readouterr().err
+def test_bench_prints_ess_per_second(capsys):
+    assert (
+        main(
+            ["bench", "--scheme", "collapsed", "--repeats", "1", "--draws", "300", "--tune", "100"]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "gibbs:collapsed" in out and "ess_per_s" in out
 
 
 @pytest.mark.pymc

@@ -309,12 +309,89 @@ def _cmd_sbc(args: argparse.Namespace) -> int:
     return EXIT_OK if result.passed else EXIT_FAIL
 
 
-def _not_built(feature: str):
-    def run(args: argparse.Namespace) -> int:
-        print(f"gibbs-suite {feature}: not built yet", file=sys.stderr)
-        return EXIT_USAGE
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import time
 
-    return run
+    import arviz as az
+
+    import gibbs
+    from gibbs.kernels import SCHEMES
+    from gibbs.priors import PRESETS
+    from reference_models.twins import model_var_names
+
+    data = load_dataset(args)
+    priors = PRESETS[args.priors]()
+    names = model_var_names(data)
+    schemes = sorted(SCHEMES) if args.scheme == "all" else [args.scheme]
+    rows = []
+    for scheme in schemes:
+        for r in range(args.repeats):
+            start = time.perf_counter()
+            idata = gibbs.sample(
+                data,
+                priors=priors,
+                scheme=scheme,
+                draws=args.draws,
+                tune=args.tune,
+                chains=args.chains,
+                seed=args.seed + r,
+                progressbar=False,
+                log_likelihood=False,
+            )
+            total = time.perf_counter() - start
+            ess = az.ess(idata, var_names=names, method="bulk")
+            min_ess = float(min(ess[v].min() for v in ess.data_vars))
+            rows.append(
+                {
+                    "sampler": f"gibbs:{scheme}",
+                    "repeat": r,
+                    "seconds": total,
+                    "min_ess_bulk": min_ess,
+                    "ess_per_s": min_ess / total,
+                }
+            )
+    if args.reference:
+        from reference_models.fit import fit_reference
+
+        start = time.perf_counter()
+        ref = fit_reference(
+            data,
+            priors,
+            sampler=args.reference,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            seed=args.seed,
+            log_likelihood=False,
+            target_accept=0.8,
+        )
+        total = time.perf_counter() - start
+        ess = az.ess(ref, var_names=names, method="bulk")
+        min_ess = float(min(ess[v].min() for v in ess.data_vars))
+        rows.append(
+            {
+                "sampler": args.reference,
+                "repeat": 0,
+                "seconds": total,
+                "min_ess_bulk": min_ess,
+                "ess_per_s": min_ess / total,
+            }
+        )
+    import pandas as pd
+
+    table = pd.DataFrame(rows).groupby("sampler")[["seconds", "min_ess_bulk", "ess_per_s"]].median()
+    print(
+        f"minimum bulk ESS per second, end to end (median of {args.repeats} runs for Gibbs; "
+        f"{args.chains} chains x {args.draws} draws, {args.tune} warm-up):"
+    )
+    with pd_options():
+        print(
+            table.sort_values("ess_per_s", ascending=False).to_string(
+                float_format=lambda v: f"{v:.2f}"
+            )
+        )
+    print("the full benchmark with PyMC and nutpie side by side: make bench")
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -402,12 +479,28 @@ def build_parser() -> argparse.ArgumentParser:
     p_sbc.add_argument("--quiet", action="store_true")
     p_sbc.set_defaults(func=_cmd_sbc)
 
-    for name, text in [
-        ("bench", "measure effective samples per second"),
-    ]:
-        p = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
-        _add_dataset_options(p)
-        p.set_defaults(func=_not_built(name))
+    p_bench = sub.add_parser(
+        "bench",
+        help="measure effective samples per second of the Gibbs schemes (and optionally NUTS)",
+        description="Minimum bulk ESS per second over every scalar parameter, end to end. The "
+        "full benchmark (PyMC and nutpie, scaling in n and J) is make bench.",
+    )
+    _add_dataset_options(p_bench)
+    from gibbs.kernels import SCHEMES as _SCHEMES
+
+    p_bench.add_argument("--scheme", choices=[*sorted(_SCHEMES), "all"], default="all")
+    p_bench.add_argument(
+        "--priors", choices=["gelman-hill", "weakly-informative"], default="gelman-hill"
+    )
+    p_bench.add_argument("--draws", type=int, default=1000)
+    p_bench.add_argument("--tune", type=int, default=1000)
+    p_bench.add_argument("--chains", type=int, default=4)
+    p_bench.add_argument("--seed", type=int, default=1)
+    p_bench.add_argument("--repeats", type=int, default=3)
+    p_bench.add_argument(
+        "--reference", choices=["pymc", "nutpie"], help="also time NUTS on the PyMC twin"
+    )
+    p_bench.set_defaults(func=_cmd_bench)
     return parser
 
 
