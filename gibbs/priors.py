@@ -53,6 +53,7 @@ __all__ = [
     "UniformLogSigma",
     "UniformSigma",
     "PRESETS",
+    "conjugate_inverse_gamma",
     "gelman_hill",
     "weakly_informative",
 ]
@@ -355,4 +356,21 @@ def weakly_informative() -> Priors:
     )
 
 
-PRESETS = {"gelman-hill": gelman_hill, "weakly-informative": weakly_informative}
+def conjugate_inverse_gamma() -> Priors:
+    """Return normal N(0, 2^2) locations and inverse-gamma(3, 2) variances (light-tailed).
+
+    Every moment the Geweke test functions use is finite under these priors.
+    """
+    return Priors(
+        beta=Normal(0.0, 2.0),
+        gamma=Normal(0.0, 2.0),
+        sigma_y=InverseGamma(3.0, 2.0),
+        sigma_alpha=InverseGamma(3.0, 2.0),
+    )
+
+
+PRESETS = {
+    "gelman-hill": gelman_hill,
+    "weakly-informative": weakly_informative,
+    "inverse-gamma": conjugate_inverse_gamma,
+}

@@ -4,7 +4,7 @@ broken samplers fail (the default test run, small model)."""
 import pytest
 
 from gibbs.kernels import SCHEMES
-from gibbs.priors import Priors
+from gibbs.priors import Normal, Priors
 from validation.geweke import geweke_test
 from validation.mutants import MUTANTS
 
@@ -41,6 +41,22 @@ def test_broken_samplers_fail_geweke(design, mutant):
         design, PRIORS["inverse_gamma"], MUTANTS[mutant].sweep, seed=1, level=LEVEL
     )
     assert not result.passed, str(result)
+
+
+def test_geweke_refuses_priors_without_fourth_moments(design):
+    from gibbs.priors import HalfCauchy
+
+    with pytest.raises(ValueError, match="fourth moment"):
+        geweke_test(
+            design,
+            Priors(
+                beta=Normal(0, 1),
+                gamma=Normal(0, 1),
+                sigma_y=HalfCauchy(1.0),
+                sigma_alpha=HalfCauchy(1.0),
+            ),
+            SCHEMES["collapsed"],
+        )
 
 
 def test_geweke_needs_proper_priors(design):

@@ -14,7 +14,7 @@ from validation.cli import main
 from validation.mutants import MUTANTS
 from validation.sbc import SBC, DaskExecutor, GibbsEngine, LocalExecutor, ecdf_uniformity_pvalue
 
-from .calibration import LEVEL, PRIORS, small_design
+from .calibration import HEAVY_TAILED, LEVEL, PRIORS, small_design
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +22,12 @@ def design():
     return small_design()
 
 
-@pytest.mark.parametrize("family", sorted(PRIORS))
+@pytest.mark.parametrize("family", sorted(PRIORS) + sorted(HEAVY_TAILED))
 def test_correct_sampler_passes_sbc(design, family):
     # scipy's GIG draw for a half-normal sigma_y runs chain by chain: shorter fits there.
     engine = GibbsEngine(draws=300, tune=100) if family == "half_normal_y" else GibbsEngine()
-    result = SBC(design, PRIORS[family], engine, replications=200, seed=1).run(
+    priors = PRIORS.get(family) or HEAVY_TAILED[family]
+    result = SBC(design, priors, engine, replications=200, seed=1).run(
         progressbar=False, level=LEVEL
     )
     assert result.passed, f"{result}\n{result.tests}"

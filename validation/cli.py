@@ -62,14 +62,22 @@ def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, default=1)
 
 
-def _add_calibration_options(parser: argparse.ArgumentParser, *, chains: int, out: str) -> None:
+def _add_calibration_options(
+    parser: argparse.ArgumentParser, *, chains: int, out: str, priors: str
+) -> None:
     """Options shared by sbc and geweke: design, proper priors, sampler under test, level."""
     from gibbs.driver import DEFAULT_SCHEME
     from gibbs.kernels import SCHEMES
 
     _add_dataset_options(parser)
     parser.set_defaults(dataset="synthetic", groups=6, group_size=3)
-    parser.add_argument("--priors", choices=["weakly-informative"], default="weakly-informative")
+    parser.add_argument(
+        "--priors",
+        choices=["inverse-gamma", "weakly-informative"],
+        default=priors,
+        help="proper priors: inverse-gamma (normal locations, IG(3, 2) variances) or "
+        "weakly-informative (half-t(3) scales: SBC only, Geweke needs finite fourth moments)",
+    )
     parser.add_argument("--scheme", choices=sorted(SCHEMES), default=DEFAULT_SCHEME)
     parser.add_argument("--mutant", help="test a broken sampler of validation.mutants instead")
     parser.add_argument("--chains", type=int, default=chains, help="chains (per fit for sbc)")
@@ -453,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
         "of p(theta, y) on the design (X, groups, U) of a dataset with proper priors; exit 0 "
         "when no test function differs at the family-wise level, 1 otherwise.",
     )
-    _add_calibration_options(p_gw, chains=200, out="reports/geweke")
+    _add_calibration_options(p_gw, chains=200, out="reports/geweke", priors="inverse-gamma")
     p_gw.add_argument("--iterations", type=int, default=500)
     p_gw.set_defaults(func=_cmd_geweke)
 
@@ -465,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with simultaneous bands, Holm at --level). Every finished replication is written to "
         "--out at once; --resume continues an interrupted run. Exit 0 pass, 1 fail.",
     )
-    _add_calibration_options(p_sbc, chains=2, out="reports/sbc")
+    _add_calibration_options(p_sbc, chains=2, out="reports/sbc", priors="weakly-informative")
     p_sbc.add_argument("--engine", choices=["gibbs", "nutpie", "pymc"], default="gibbs")
     p_sbc.add_argument("--replications", type=int, default=200)
     p_sbc.add_argument("--draws", type=int, default=500, help="draws per chain per fit")

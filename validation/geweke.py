@@ -78,9 +78,14 @@ def _simulate_y(state: State, data: HierarchicalData, rng: np.random.Generator) 
     return mu + state.sigma_y[:, None] * rng.standard_normal(mu.shape)
 
 
-def test_functions(state: State, Y: np.ndarray) -> dict[str, np.ndarray]:
-    """The functions g(theta, y) whose means the test compares, one value per chain."""
+def test_functions(state: State, Y: np.ndarray, U: np.ndarray) -> dict[str, np.ndarray]:
+    """The functions g(theta, y) whose means the test compares, one value per chain.
+
+    Their variances must be finite under the joint distribution: the highest moments used are
+    sigma^4 (through sigma^2 and mean(y^2)), hence the requirement nu > 4 for half-t priors.
+    """
     y_mean = Y.mean(axis=1)
+    eta = (state.alpha - state.gamma @ U.T) / state.sigma_alpha[:, None]
     g = {
         "gamma[0]": state.gamma[:, 0],
         "sigma_y": state.sigma_y,
@@ -93,7 +98,7 @@ def test_functions(state: State, Y: np.ndarray) -> dict[str, np.ndarray]:
         "mean(y)": y_mean,
         "mean(y^2)": np.mean(Y * Y, axis=1),
         "gamma[0]*mean(y)": state.gamma[:, 0] * y_mean,
-        "sigma_alpha*var(alpha)": state.sigma_alpha * state.alpha.var(axis=1),
+        "sum(eta^2)": np.sum(eta * eta, axis=1),  # chi^2_J under the prior: all moments finite
     }
     if state.beta.shape[1]:
         g["beta[0]"] = state.beta[:, 0]
@@ -171,12 +176,21 @@ def geweke_test(
 
     if not priors.proper:
         raise ValueError("the Geweke test needs proper priors on every parameter")
+    for name in ("sigma_y", "sigma_alpha"):
+        prior = getattr(priors, name)
+        # The test functions include sigma^2 and mean(y^2): their standard errors need a finite
+        # fourth moment of sigma, which a half-t has only for nu > 4. Use SBC for heavier tails.
+        if isinstance(prior, HalfStudentT) and prior.nu <= 4:
+            raise ValueError(
+                f"prior on {name}: HalfStudentT(nu={prior.nu}) has no finite fourth moment, "
+                "which the Geweke test functions need; use SBC for it"
+            )
     master = np.random.SeedSequence(seed)
     mc_ss, sc_ss, stream_ss = master.spawn(3)
     mc_rng, sc_rng = np.random.default_rng(mc_ss), np.random.default_rng(sc_ss)
 
     theta = draw_prior(priors, data, mc_rng, marginal_draws)
-    g_mc = test_functions(theta, _simulate_y(theta, data, mc_rng))
+    g_mc = test_functions(theta, _simulate_y(theta, data, mc_rng), data.U)
 
     base = GaussianModel(data, priors)
     streams = ChainStreams(chain_seed_sequences(stream_ss, chains)[1])
@@ -189,7 +203,7 @@ def geweke_test(
             state = block(streams, state, model)
         Y = _simulate_y(state, data, sc_rng)
         if it >= burn:
-            for name, value in test_functions(state, Y).items():
+            for name, value in test_functions(state, Y, data.U).items():
                 traces.setdefault(name, np.empty((chains, iterations)))[:, it - burn] = value
 
     dataset = xr.Dataset({k: (("chain", "draw"), v) for k, v in traces.items()})
