@@ -347,6 +347,35 @@ class HierarchicalData:
             "group_dim": self.group_dim,
         }
 
+    def replace(self, y: Any = None, rows: Any = None) -> HierarchicalData:
+        """Return the same design with another outcome and/or a subset of rows.
+
+        Parameters
+        ----------
+        y : array_like, shape (n,), optional
+            New outcome for every row (before any subsetting).
+        rows : array_like of bool or int, optional
+            Rows to keep. Every group stays (groups left without rows are predicted from U).
+
+        Returns
+        -------
+        HierarchicalData
+            Validated anew.
+        """
+        y = self.y if y is None else np.asarray(y, dtype=float)
+        keep = slice(None) if rows is None else np.asarray(rows)
+        return HierarchicalData(
+            y=y[keep],
+            X=self.X[keep],
+            group=self.group[keep],
+            U=self.U,
+            group_names=self.group_names,
+            x_names=self.x_names,
+            u_names=self.u_names,
+            group_dim=self.group_dim,
+            y_name=self.y_name,
+        )
+
     # ------------------------------------------------------------ constructors
     @classmethod
     def from_arrays(

@@ -147,3 +147,14 @@ def test_U_needs_intercept_first():
 def test_missing_columns():
     with pytest.raises(ValueError, match=r"not in the DataFrame: \['nope'\]"):
         HierarchicalData.from_dataframe(_frame(), y="y", group="g", x=["nope"])
+
+
+def test_replace_outcome_and_rows_keeps_the_design():
+    df = _frame()
+    d = HierarchicalData.from_dataframe(df, y="y", group="g", x=["x1"], u=["u"])
+    new = d.replace(y=np.zeros(d.n))
+    assert new.stats.sum_y.tolist() == [0.0] * 4 and np.array_equal(new.X, d.X)
+    sub = d.replace(rows=d.group != 2)
+    assert sub.n_groups == 4 and sub.stats.n_j.tolist() == [5, 5, 0, 5]
+    with pytest.raises(ValueError, match="NaN"):
+        d.replace(y=np.full(d.n, np.nan))

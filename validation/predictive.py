@@ -41,17 +41,7 @@ def split(
         test = np.isin(data.group, held)
     else:
         raise ValueError(f"unknown scenario {scenario!r}")
-    train = HierarchicalData(
-        y=data.y[~test],
-        X=data.X[~test],
-        group=data.group[~test],
-        U=data.U,
-        group_names=data.group_names,
-        x_names=data.x_names,
-        u_names=data.u_names,
-        group_dim=data.group_dim,
-        y_name=data.y_name,
-    )
+    train = data.replace(rows=~test)
     return train, test
 
 

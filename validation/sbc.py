@@ -135,8 +135,9 @@ class GibbsEngine:
             for c in range(C)
         ]
         streams = ChainStreams(chain_seeds)
-        model = GaussianModel(data, priors).with_outcomes(np.repeat(Y, C, axis=0))
-        state = initial_state(GaussianModel(data, priors), streams)
+        design = GaussianModel(data, priors)
+        model = design.with_outcomes(np.repeat(Y, C, axis=0))
+        state = initial_state(design, streams)
         out = {name: [] for name in _NAMES}
         for it in range(self.tune + self.draws):
             for block in sweep:
@@ -164,16 +165,7 @@ class PyMCEngine:
 
         results = []
         for y, seed in zip(Y, seeds, strict=True):
-            d = HierarchicalData(
-                y=y,
-                X=data.X,
-                group=data.group,
-                U=data.U,
-                group_names=data.group_names,
-                x_names=data.x_names,
-                u_names=data.u_names,
-                group_dim=data.group_dim,
-            )
+            d = data.replace(y=y)
             idata = fit_reference(
                 d,
                 priors,
