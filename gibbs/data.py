@@ -172,6 +172,9 @@ class HierarchicalData:
         Name of the grouping dimension, e.g. ``"county"``.
     y_name : str
         Name of the outcome.
+    trials : array_like of int, shape (n,), optional
+        Binomial trials of each row, for the logistic and probit families (``None``: one trial
+        per row, i.e. 0/1 outcomes). Ignored by the Gaussian model.
 
     Raises
     ------
@@ -195,6 +198,7 @@ class HierarchicalData:
     u_names: tuple[str, ...] = ()
     group_dim: str = "group"
     y_name: str = "y"
+    trials: Any = None
     stats: GroupStats = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -260,7 +264,21 @@ class HierarchicalData:
                 + "; the intercept lives in U, so drop it from X"
             )
 
+        trials = None
+        if self.trials is not None:
+            trials = np.asarray(self.trials, dtype=float)
+            if trials.ndim == 0:
+                trials = np.full(n, float(trials))
+            if trials.shape != (n,):
+                raise ValueError(f"trials has {trials.size} entries but y has {n} rows")
+            bad = np.flatnonzero(~np.isfinite(trials) | (trials < 1) | (trials != np.round(trials)))
+            if bad.size:
+                raise ValueError(
+                    f"trials must be integers >= 1: {bad.size} row(s) are not "
+                    f"(first at row {bad[0]}, value {trials[bad[0]]})"
+                )
         for name, value in [
+            ("trials", trials),
             ("y", y),
             ("X", X),
             ("group", group.astype(np.intp)),
@@ -374,7 +392,13 @@ class HierarchicalData:
             u_names=self.u_names,
             group_dim=self.group_dim,
             y_name=self.y_name,
+            trials=None if self.trials is None else self.trials[keep],
         )
+
+    @property
+    def binomial_trials(self) -> np.ndarray:
+        """Trials of every row for the binomial families (ones when ``trials`` is ``None``)."""
+        return np.ones(self.n) if self.trials is None else self.trials
 
     # ------------------------------------------------------------ constructors
     @classmethod
@@ -391,6 +415,7 @@ class HierarchicalData:
         add_intercept: bool = True,
         group_dim: str = "group",
         y_name: str = "y",
+        trials: Any = None,
     ) -> HierarchicalData:
         """Build from arrays, with group labels of any kind.
 
@@ -417,6 +442,8 @@ class HierarchicalData:
             Name of the grouping dimension.
         y_name : str
             Name of the outcome.
+        trials : array_like of int or int, optional
+            Binomial trials per row (binomial families only).
 
         Returns
         -------
@@ -447,6 +474,7 @@ class HierarchicalData:
             u_names=tuple(u_names) if u_names is not None else (),
             group_dim=group_dim,
             y_name=y_name,
+            trials=trials,
         )
 
     @classmethod
@@ -459,6 +487,7 @@ class HierarchicalData:
         u: Sequence[str] = (),
         *,
         group_data: pd.DataFrame | None = None,
+        trials: str | int | None = None,
     ) -> HierarchicalData:
         """Build from a DataFrame and column names.
 
@@ -478,12 +507,16 @@ class HierarchicalData:
             constant within every group.
         group_data : DataFrame, optional
             One row per group, indexed by the group labels.
+        trials : str or int, optional
+            Column of binomial trials, or one number of trials for every row (binomial families).
 
         Returns
         -------
         HierarchicalData
         """
         columns = [y, group, *x] + ([] if group_data is not None else list(u))
+        if isinstance(trials, str):
+            columns.append(trials)
         missing = [c for c in columns if c not in df.columns]
         if missing:
             raise ValueError(f"columns not in the DataFrame: {missing}")
@@ -527,4 +560,5 @@ class HierarchicalData:
             u_names=list(u),
             group_dim=group,
             y_name=y,
+            trials=df[trials].to_numpy(dtype=float) if isinstance(trials, str) else trials,
         )

@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 
 from gibbs.data import HierarchicalData
-from gibbs.kernels import SCHEMES
+from gibbs.families import normalize_family
+from gibbs.kernels import FAMILY_SCHEMES
+from gibbs.kernels.binomial import BinomialModel, BinomialState, log_joint_binomial
 from gibbs.kernels.gaussian import GaussianModel, State, log_joint
-from gibbs.priors import Priors
+from gibbs.priors import Priors, default_priors
 from gibbs.streams import ChainStreams, chain_seed_sequences
 
 __all__ = ["DEFAULT_SCHEME", "initial_state", "run_chains", "sample", "sample_sweep"]
@@ -67,17 +69,73 @@ def initial_state(
         "sigma_y": (),
         "sigma_alpha": (),
     }
+    _override(values, shapes, init, C)
+    return State(**values, aux_y=np.ones(C), aux_alpha=np.ones(C))
+
+
+def initial_state_binomial(
+    model: BinomialModel, streams: ChainStreams, init: Mapping[str, Any] | None = None
+) -> BinomialState:
+    """Over-dispersed initial values for the logistic and probit models, one set per chain.
+
+    Coefficients start at a weighted least-squares fit to the empirical link of each row,
+    link((y + 1/2) / (m + 1)), plus two standard errors of normal noise (standard errors from the
+    binomial information at those proportions); sigma_alpha at the spread of the group mean
+    residuals times exp(N(0, 1)); alpha around U gamma. ``init`` overrides ``alpha``, ``beta``,
+    ``gamma`` or ``sigma_alpha``.
+    """
+    from scipy import special
+
+    d, C, m = model.data, streams.chains, model.trials
+    prop = (d.y + 0.5) / (m + 1.0)
+    z0 = special.logit(prop) if model.family == "logistic" else special.ndtri(prop)
+    info = m * prop * (1 - prop)
+    if model.family == "probit":  # information of the probit link at the same proportions
+        info = m * np.exp(-(z0**2)) / (2 * np.pi * prop * (1 - prop))
+    D = model.D
+    sw = np.sqrt(info)
+    theta_hat, *_ = np.linalg.lstsq(D * sw[:, None], z0 * sw, rcond=None)
+    cov = np.linalg.pinv((D * info[:, None]).T @ D)
+    root = np.linalg.cholesky(cov + 1e-12 * np.eye(len(cov)) * max(np.trace(cov), 1e-12))
+    resid = z0 - D @ theta_hat
+    n_j = d.stats.n_j
+    group_means = np.bincount(d.group, resid, d.n_groups)[n_j > 0] / n_j[n_j > 0]
+    spread = max(float(np.std(group_means)), 0.1)
+    k = D.shape[1]
+    z = np.stack([g.standard_normal(k + 1 + d.n_groups) for g in streams.init])
+    theta = theta_hat + 2.0 * z[:, :k] @ root.T
+    values = {"beta": theta[:, : d.p], "gamma": theta[:, d.p :]}
+    values["sigma_alpha"] = spread * np.exp(z[:, k])
+    values["alpha"] = values["gamma"] @ d.U.T + values["sigma_alpha"][:, None] * z[:, k + 1 :]
+    shapes = {"alpha": (d.n_groups,), "beta": (d.p,), "gamma": (d.q,), "sigma_alpha": ()}
+    _override(values, shapes, init, C)
+    return BinomialState(
+        **values,
+        aux_alpha=np.ones(C),
+        w=np.ones((C, d.n)),
+        r=np.zeros((C, d.n)),
+    )
+
+
+def _override(
+    values: dict[str, np.ndarray],
+    shapes: dict[str, tuple],
+    init: Mapping[str, Any] | None,
+    chains: int,
+) -> None:
+    """Apply user initial values (broadcast to every chain), checking names, shapes and signs."""
     for name, value in (init or {}).items():
         if name not in shapes:
             raise ValueError(f"init: unknown parameter {name!r}; expected one of {list(shapes)}")
         try:
-            values[name] = np.array(np.broadcast_to(np.asarray(value, float), (C, *shapes[name])))
+            values[name] = np.array(
+                np.broadcast_to(np.asarray(value, float), (chains, *shapes[name]))
+            )
         except ValueError as exc:
             raise ValueError(f"init: {name} must have shape {shapes[name]}") from exc
     for name in ("sigma_y", "sigma_alpha"):
-        if np.any(values[name] <= 0):
+        if name in values and np.any(values[name] <= 0):
             raise ValueError(f"init: {name} must be positive")
-    return State(**values, aux_y=np.ones(C), aux_alpha=np.ones(C))
 
 
 class _Progress:
@@ -107,9 +165,9 @@ class _Progress:
 
 
 def run_chains(
-    model: GaussianModel,
+    model: GaussianModel | BinomialModel,
     sweep: Sequence[Callable],
-    state: State,
+    state: State | BinomialState,
     streams: ChainStreams,
     *,
     draws: int,
@@ -124,19 +182,20 @@ def run_chains(
     A ``KeyboardInterrupt`` stops the loop and keeps every draw finished so far.
     """
     C = streams.chains
-    store = {
-        "alpha": np.empty((C, draws, keep_alpha.size), dtype),
-        "beta": np.empty((C, draws, model.data.p), dtype),
-        "gamma": np.empty((C, draws, model.data.q), dtype),
-        "sigma_y": np.empty((C, draws), dtype),
-        "sigma_alpha": np.empty((C, draws), dtype),
-        "lp": np.empty((C, draws), float),
-    }
+    names = [name for name in _PARAMS if name in state._fields]
+    store = {name: np.empty((C, draws, *getattr(state, name).shape[1:]), dtype) for name in names}
+    store["alpha"] = np.empty((C, draws, keep_alpha.size), dtype)
+    store["lp"] = np.empty((C, draws), float)
     total = tune + draws * thin
     kept = 0
-    # With every alpha kept at full precision the log density is computed once, vectorised over
-    # all draws, after the loop; otherwise it must be computed while the full state is at hand.
-    lp_in_loop = keep_alpha.size < model.data.n_groups or np.dtype(dtype) != np.float64
+    gaussian = isinstance(model, GaussianModel)
+    # With every alpha kept at full precision the Gaussian log density is computed once,
+    # vectorised over all draws, after the loop; otherwise (or for a binomial model, whose
+    # likelihood is O(n) per draw anyway) it is computed while the full state is at hand.
+    lp_in_loop = (
+        not gaussian or keep_alpha.size < model.data.n_groups or np.dtype(dtype) != np.float64
+    )
+    lp_function = log_joint if gaussian else log_joint_binomial
     timings = {"tuning_time": 0.0, "sampling_time": 0.0}
     t0 = time.perf_counter()
     try:
@@ -147,12 +206,10 @@ def run_chains(
                 timings["tuning_time"] = time.perf_counter() - t0
             if it >= tune and (it - tune) % thin == thin - 1:
                 store["alpha"][:, kept] = state.alpha[:, keep_alpha]
-                store["beta"][:, kept] = state.beta
-                store["gamma"][:, kept] = state.gamma
-                store["sigma_y"][:, kept] = state.sigma_y
-                store["sigma_alpha"][:, kept] = state.sigma_alpha
+                for name in names[1:]:
+                    store[name][:, kept] = getattr(state, name)
                 if lp_in_loop:
-                    store["lp"][:, kept] = log_joint(state, model)
+                    store["lp"][:, kept] = lp_function(state, model)
                 kept += 1
             progress.update(it + 1)
     except KeyboardInterrupt:
@@ -207,6 +264,7 @@ def sample(
     dtype: Any = np.float64,
     log_likelihood: bool = True,
     posterior_predictive: bool = False,
+    family: str = "gaussian",
 ):
     """Sample the varying-intercept model by Gibbs sampling.
 
@@ -215,7 +273,9 @@ def sample(
     data : HierarchicalData
         The data.
     priors : Priors, optional
-        Defaults to Gelman & Hill's: flat on beta and gamma, uniform on sigma_y and sigma_alpha.
+        Defaults to Gelman & Hill's for the Gaussian family (flat on beta and gamma, uniform on
+        sigma_y and sigma_alpha) and to :func:`gibbs.priors.binomial_default` for the binomial
+        families (N(0, 2.5^2) on beta and gamma, uniform on sigma_alpha).
     scheme : {"collapsed", "interweaving", "blocked", "componentwise"}
         Update scheme; all target the same posterior. ``"collapsed"`` (default: the most
         effective samples per second on radon, docs/benchmarks.md) draws (beta, gamma) and then
@@ -245,11 +305,17 @@ def sample(
         Add the pointwise log-likelihood group (for LOO).
     posterior_predictive : bool
         Add replicated data ``y`` drawn at every kept draw.
+    family : {"gaussian", "logistic", "probit"}
+        Outcome model (:mod:`gibbs.families`). ``"logistic"`` (alias ``"bernoulli"``,
+        ``"binomial"``) samples by Polya-Gamma augmentation and ``"probit"`` by Albert-Chib
+        truncated normals, for 0/1 outcomes or successes out of ``data.trials``; their schemes
+        are ``"collapsed"`` (default), ``"blocked"`` and ``"componentwise"``.
 
     Returns
     -------
     arviz.InferenceData
-        ``posterior`` (alpha, beta, gamma, sigma_y, sigma_alpha), ``sample_stats`` (lp),
+        ``posterior`` (alpha, beta, gamma, sigma_y (Gaussian only), sigma_alpha),
+        ``sample_stats`` (lp),
         ``log_likelihood``, ``observed_data``, ``constant_data`` and optionally
         ``posterior_predictive``; attributes record scheme, priors, seed and version.
 
@@ -258,13 +324,18 @@ def sample(
     ValueError
         For an unknown scheme, bad sizes, or priors that leave the posterior improper.
     """
-    if scheme not in SCHEMES:
-        raise ValueError(f"unknown scheme {scheme!r}; choose one of {sorted(SCHEMES)}")
+    family = normalize_family(family)
+    schemes = FAMILY_SCHEMES[family]
+    if scheme not in schemes:
+        raise ValueError(
+            f"unknown scheme {scheme!r} for the {family} family; choose one of {sorted(schemes)}"
+        )
     return sample_sweep(
         data,
-        SCHEMES[scheme],
+        schemes[scheme],
         scheme,
         priors,
+        family=family,
         draws=draws,
         tune=tune,
         chains=chains,
@@ -296,6 +367,7 @@ def sample_sweep(
     dtype: Any = np.float64,
     log_likelihood: bool = True,
     posterior_predictive: bool = False,
+    family: str = "gaussian",
 ):
     """Run an explicit sweep of blocks (for testing samplers, e.g. the mutants).
 
@@ -312,12 +384,19 @@ def sample_sweep(
     ]:
         if int(value) != value or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value}")
-    priors = priors if priors is not None else Priors()
-    model = GaussianModel(data, priors)
+    family = normalize_family(family)
+    priors = priors if priors is not None else default_priors(family)
+    if family == "gaussian":
+        model = GaussianModel(data, priors)
+    else:
+        model = BinomialModel(data, priors, family)
     keep_alpha = _alpha_indices(data, store_alpha)
     master, chain_seqs = chain_seed_sequences(seed, chains)
     streams = ChainStreams(chain_seqs)
-    state = initial_state(model, streams, init)
+    if family == "gaussian":
+        state = initial_state(model, streams, init)
+    else:
+        state = initial_state_binomial(model, streams, init)
     progress = _Progress(tune + draws * thin, f"Gibbs ({label}, {chains} chains)", progressbar)
     store, kept, timings = run_chains(
         model,
@@ -337,6 +416,7 @@ def sample_sweep(
         "inference_library": "gibbs-suite",
         "inference_library_version": __version__,
         "scheme": label,
+        "family": family,
         "priors": repr(priors),
         "seed_entropy": str(master.entropy),
         "draws": kept,
@@ -354,4 +434,5 @@ def sample_sweep(
         attrs,
         log_likelihood=log_likelihood,
         predictive_rngs=streams.predictive if posterior_predictive else None,
+        family=family,
     )

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from gibbs.data import HierarchicalData
+from gibbs.families import binomial_loglik, success_probability
 
 __all__ = ["OBS_DIM", "model_dims", "to_inference_data"]
 
@@ -30,6 +31,7 @@ def model_dims(data: HierarchicalData) -> dict[str, list[str]]:
         "X": [OBS_DIM, "x_coef"],
         "group": [OBS_DIM],
         "U": [data.group_dim, "u_coef"],
+        "trials": [OBS_DIM],
     }
 
 
@@ -49,8 +51,9 @@ def to_inference_data(
     *,
     log_likelihood: bool = True,
     predictive_rngs: Sequence[np.random.Generator] | None = None,
+    family: str = "gaussian",
 ):
-    """Build the InferenceData of a Gaussian varying-intercept run.
+    """Build the InferenceData of a varying-intercept run (any family).
 
     Parameters
     ----------
@@ -66,6 +69,9 @@ def to_inference_data(
         Add the pointwise log-likelihood (needs every alpha).
     predictive_rngs : sequence of Generator, optional
         One per chain: add posterior predictive draws of ``y``.
+    family : str
+        Outcome family (:mod:`gibbs.families`): sets the likelihood of ``log_likelihood`` and
+        of the predictive draws; binomial families have no ``sigma_y`` and record ``trials``.
 
     Returns
     -------
@@ -79,7 +85,9 @@ def to_inference_data(
     all_coords = dict(coords, **{f"{data.group_dim}_all": list(data.group_names)})
     dims = model_dims(data)
     dims["U"] = [f"{data.group_dim}_all", "u_coef"]
-    posterior = {k: store[k] for k in ("alpha", "beta", "gamma", "sigma_y", "sigma_alpha")}
+    posterior = {
+        k: store[k] for k in ("alpha", "beta", "gamma", "sigma_y", "sigma_alpha") if k in store
+    }
     if data.p == 0:
         del posterior["beta"]
     full_alpha = keep_alpha.size == data.n_groups
@@ -89,18 +97,36 @@ def to_inference_data(
         raise ValueError("log_likelihood and posterior_predictive need store_alpha=True")
     if need_mu:
         mu = _pointwise(data, store)
-        sigma = store["sigma_y"][..., None]
-        if log_likelihood:
-            z = (data.y - mu) / sigma
-            groups["log_likelihood"] = {"y": -0.5 * (_LOG_2PI + z * z) - np.log(sigma)}
-        if predictive_rngs is not None:
-            noise = np.stack([g.standard_normal(mu.shape[1:]) for g in predictive_rngs])
-            groups["posterior_predictive"] = {"y": mu + sigma * noise}
+        if family == "gaussian":
+            sigma = store["sigma_y"][..., None]
+            if log_likelihood:
+                z = (data.y - mu) / sigma
+                groups["log_likelihood"] = {"y": -0.5 * (_LOG_2PI + z * z) - np.log(sigma)}
+            if predictive_rngs is not None:
+                noise = np.stack([g.standard_normal(mu.shape[1:]) for g in predictive_rngs])
+                groups["posterior_predictive"] = {"y": mu + sigma * noise}
+        else:
+            trials = data.binomial_trials
+            if log_likelihood:
+                groups["log_likelihood"] = {"y": binomial_loglik(family, mu, data.y, trials)}
+            if predictive_rngs is not None:
+                prob = success_probability(family, mu)
+                groups["posterior_predictive"] = {
+                    "y": np.stack(
+                        [
+                            g.binomial(trials.astype(np.int64), pc)
+                            for g, pc in zip(predictive_rngs, prob, strict=True)
+                        ]
+                    ).astype(float)
+                }
+    constant = {"X": data.X, "group": data.group, "U": data.U}
+    if family != "gaussian":
+        constant["trials"] = data.binomial_trials
     idata = az.from_dict(
         posterior=posterior,
         sample_stats={"lp": store["lp"]},
         observed_data={"y": np.asarray(data.y)},
-        constant_data={"X": data.X, "group": data.group, "U": data.U},
+        constant_data=constant,
         coords=all_coords,
         dims=dims,
         attrs=attrs,

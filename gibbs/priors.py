@@ -291,7 +291,7 @@ class Priors:
             name: repr(getattr(self, name)) for name in ("beta", "gamma", "sigma_y", "sigma_alpha")
         }
 
-    def check(self, data: HierarchicalData) -> None:
+    def check(self, data: HierarchicalData, family: str = "gaussian") -> None:
         """Raise ``ValueError`` if these priors leave the posterior improper for ``data``.
 
         The conditions are sufficient ones (Gelman 2006 for the group-level scale): flat
@@ -299,7 +299,14 @@ class Priors:
         at least q + 2 groups with data under flat ``gamma`` (2 otherwise); uniform-on-log
         ``sigma_alpha`` is always improper; uniform ``sigma_y`` needs n >= p + q + 3; uniform-on-log
         ``sigma_y`` needs within-group replication (n - p - groups with data >= 1).
+
+        For the binomial families (``"logistic"``, ``"probit"``) ``sigma_y`` does not exist and is
+        ignored; ``beta`` needs a Normal prior (under a flat one, separation by a predictor makes
+        the posterior improper), and the groups counted for a uniform ``sigma_alpha`` are those
+        with both successes and failures: only their likelihood vanishes in both directions of
+        alpha_j, so that p(y | sigma_alpha) decays like sigma_alpha^-1 per such group.
         """
+        binomial = family != "gaussian"
         for name in ("beta", "gamma"):
             if not isinstance(getattr(self, name), Flat | Normal):
                 raise ValueError(f"prior on {name} must be Flat or Normal")
@@ -309,6 +316,15 @@ class Priors:
                     f"prior on {name} must be a scale prior, got {getattr(self, name)}"
                 )
         J_obs, n, p, q = data.n_observed_groups, data.n, data.p, data.q
+        if binomial:
+            if p and isinstance(self.beta, Flat):
+                raise ValueError(
+                    f"prior on beta: Flat can leave the {family} posterior improper (a predictor "
+                    "that separates successes from failures); use Normal, e.g. Normal(0, 2.5)"
+                )
+            successes = np.bincount(data.group, data.y, data.n_groups)
+            trials = np.bincount(data.group, data.binomial_trials, data.n_groups)
+            J_obs = int(np.sum((successes > 0) & (successes < trials)))
         if isinstance(self.sigma_alpha, UniformLogSigma):
             raise ValueError(
                 "prior on sigma_alpha: UniformLogSigma (p(sigma) = 1/sigma) makes the posterior "
@@ -325,10 +341,13 @@ class Priors:
         if isinstance(self.sigma_alpha, UniformSigma):
             needed = q + 2 if isinstance(self.gamma, Flat) else 2
             if J_obs < needed:
+                kind = "with both outcomes" if binomial else "with data"
                 raise ValueError(
-                    f"prior on sigma_alpha: UniformSigma with {J_obs} groups with data leaves the "
+                    f"prior on sigma_alpha: UniformSigma with {J_obs} groups {kind} leaves the "
                     f"posterior improper (needs at least {needed}); use a proper prior"
                 )
+        if binomial:
+            return
         if isinstance(self.sigma_y, UniformSigma) and n < p + q + 3:
             raise ValueError(
                 f"prior on sigma_y: UniformSigma with n = {n} rows and {p + q} coefficients "
@@ -369,8 +388,36 @@ def conjugate_inverse_gamma() -> Priors:
     )
 
 
+def binomial_default() -> Priors:
+    """Return the default priors of the logistic and probit models.
+
+    N(0, 2.5^2) on beta and gamma and a uniform sigma_alpha (``sigma_y`` is not a parameter of
+    these models and is ignored).
+
+    On the logit scale N(0, 2.5^2) is weakly informative (a coefficient of 5 changes a probability
+    from 0.5 to 0.99); it keeps the posterior proper under separation, which a flat prior does not.
+    """
+    return Priors(beta=Normal(0.0, 2.5), gamma=Normal(0.0, 2.5))
+
+
+def binary_calibration() -> Priors:
+    """Return proper priors for SBC and Geweke tests of the binomial models.
+
+    N(0, 1) locations and an inverse-gamma(3, 2) group-level variance (light-tailed: every moment
+    the Geweke test functions use is finite).
+    """
+    return Priors(beta=Normal(0.0, 1.0), gamma=Normal(0.0, 1.0), sigma_alpha=InverseGamma(3.0, 2.0))
+
+
 PRESETS = {
     "gelman-hill": gelman_hill,
     "weakly-informative": weakly_informative,
     "inverse-gamma": conjugate_inverse_gamma,
+    "binomial-default": binomial_default,
+    "binomial-calibration": binary_calibration,
 }
+
+
+def default_priors(family: str = "gaussian") -> Priors:
+    """Return a family's default priors: Gelman & Hill's (Gaussian) or :func:`binomial_default`."""
+    return gelman_hill() if family == "gaussian" else binomial_default()

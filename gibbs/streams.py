@@ -20,7 +20,8 @@ __all__ = ["ChainStreams", "chain_seed_sequences"]
 # size may depend on the number of chains without changing any chain's draws.
 _REFILL_TOTAL = 1 << 18
 _MAX_CHUNK = 1 << 16
-_PURPOSES = ("normal", "gamma", "uniform", "slow", "init", "predictive")
+# New purposes go at the end: a purpose's index is part of its seed.
+_PURPOSES = ("normal", "gamma", "uniform", "slow", "init", "predictive", "latent")
 
 
 def chain_seed_sequences(
@@ -100,6 +101,11 @@ class ChainStreams:
     def predictive(self) -> list[np.random.Generator]:
         """Per-chain generators for posterior predictive draws."""
         return self._gens("predictive")
+
+    @property
+    def latent(self) -> list[np.random.Generator]:
+        """Per-chain generators for data-augmentation draws (Polya-Gamma variables)."""
+        return self._gens("latent")
 
     def normal(self, k: int) -> np.ndarray:
         """Return standard normals, shape (chains, k)."""

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from gibbs.data import HierarchicalData
-from gibbs.priors import Priors
+from gibbs.families import normalize_family
+from gibbs.priors import Priors, default_priors
 from reference_models.twins import build_twin, model_var_names, twin_key
 
 __all__ = ["SAMPLERS", "clear_cache", "fit_reference", "sample_model", "twin_model"]
@@ -26,12 +27,15 @@ def clear_cache() -> None:
 
 
 def twin_model(
-    data: HierarchicalData, priors: Priors | None = None, parameterization: str = "noncentered"
+    data: HierarchicalData,
+    priors: Priors | None = None,
+    parameterization: str = "noncentered",
+    family: str = "gaussian",
 ):
     """Return the (cached) PyMC twin of a Gibbs configuration."""
-    key = twin_key(data, priors, parameterization)
+    key = twin_key(data, priors, parameterization, family)
     if key not in _MODELS:
-        _MODELS[key] = build_twin(data, priors, parameterization)
+        _MODELS[key] = build_twin(data, priors, parameterization, family)
     return _MODELS[key]
 
 
@@ -48,6 +52,7 @@ def fit_reference(
     target_accept: float = 0.9,
     progressbar: bool = False,
     log_likelihood: bool = True,
+    family: str = "gaussian",
 ):
     """Sample the PyMC twin of a Gibbs configuration.
 
@@ -70,6 +75,8 @@ def fit_reference(
         Show the sampler's progress.
     log_likelihood : bool
         Add the pointwise log-likelihood (for LOO).
+    family : {"gaussian", "logistic", "probit"}
+        Outcome family of the twin.
 
     Returns
     -------
@@ -80,11 +87,12 @@ def fit_reference(
     """
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
-    model = twin_model(data, priors, parameterization)
+    family = normalize_family(family)
+    model = twin_model(data, priors, parameterization, family)
     idata = sample_model(
         model,
         sampler,
-        cache_key=twin_key(data, priors, parameterization),
+        cache_key=twin_key(data, priors, parameterization, family),
         draws=draws,
         tune=tune,
         chains=chains,
@@ -96,8 +104,9 @@ def fit_reference(
     )
     idata.posterior.attrs["sampler"] = sampler
     idata.posterior.attrs["parameterization"] = parameterization
-    idata.posterior.attrs["priors"] = repr(priors if priors is not None else Priors())
-    idata.posterior.attrs["compared_vars"] = model_var_names(data)
+    idata.posterior.attrs["priors"] = repr(priors if priors is not None else default_priors(family))
+    idata.posterior.attrs["family"] = family
+    idata.posterior.attrs["compared_vars"] = model_var_names(data, family)
     return idata
 
 

@@ -15,6 +15,10 @@ and each scale prior written out in PyMC:
     HalfStudentT(nu,s) pm.HalfStudentT(nu, s)
     HalfNormal(s)      pm.HalfNormal(s)
 
+For the binomial families (:mod:`gibbs.families`) the likelihood is
+``pm.Binomial("y", n=trials, logit_p=eta)`` (logistic) or ``pm.Binomial("y", n=trials,
+p=invprobit(eta))`` (probit), and there is no ``sigma_y``.
+
 The non-centered parameterization draws ``alpha_z ~ Normal(0, 1)`` and sets
 ``alpha = U gamma + sigma_alpha alpha_z`` (Deterministic); the centered one draws ``alpha``
 directly. Names, dims and coords match the Gibbs output, so the two ``InferenceData`` line up.
@@ -28,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from gibbs.data import HierarchicalData
+from gibbs.families import check_outcome, normalize_family
 from gibbs.inference_data import OBS_DIM
 from gibbs.priors import (
     Flat,
@@ -38,6 +43,7 @@ from gibbs.priors import (
     Priors,
     UniformLogSigma,
     UniformSigma,
+    default_priors,
 )
 
 __all__ = ["PARAMETERIZATIONS", "build_twin", "model_var_names"]
@@ -45,9 +51,10 @@ __all__ = ["PARAMETERIZATIONS", "build_twin", "model_var_names"]
 PARAMETERIZATIONS = ("noncentered", "centered")
 
 
-def model_var_names(data: HierarchicalData) -> list[str]:
+def model_var_names(data: HierarchicalData, family: str = "gaussian") -> list[str]:
     """Posterior variables shared by the Gibbs output and every twin."""
-    return ["alpha", *(["beta"] if data.p else []), "gamma", "sigma_y", "sigma_alpha"]
+    scales = ["sigma_y", "sigma_alpha"] if family == "gaussian" else ["sigma_alpha"]
+    return ["alpha", *(["beta"] if data.p else []), "gamma", *scales]
 
 
 def _location(pm, name: str, prior, dims: str):
@@ -81,6 +88,7 @@ def build_twin(
     data: HierarchicalData,
     priors: Priors | None = None,
     parameterization: str = "noncentered",
+    family: str = "gaussian",
 ):
     """Build the PyMC model that is the same model as the Gibbs configuration.
 
@@ -88,8 +96,9 @@ def build_twin(
     ----------
     data : HierarchicalData
     priors : Priors, optional
-        Gelman & Hill's defaults when omitted.
+        The family's defaults (:func:`gibbs.priors.default_priors`) when omitted.
     parameterization : {"noncentered", "centered"}
+    family : {"gaussian", "logistic", "probit"}
 
     Returns
     -------
@@ -99,14 +108,16 @@ def build_twin(
 
     if parameterization not in PARAMETERIZATIONS:
         raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}")
-    priors = priors if priors is not None else Priors()
-    priors.check(data)
+    family = normalize_family(family)
+    priors = priors if priors is not None else default_priors(family)
+    check_outcome(data, family)
+    priors.check(data, family)
     coords = dict(data.coords)
     coords[OBS_DIM] = np.arange(data.n)
     with pm.Model(coords=coords) as model:
         gamma = _location(pm, "gamma", priors.gamma, "u_coef")
         beta = _location(pm, "beta", priors.beta, "x_coef") if data.p else None
-        sigma_y = _scale(pm, "sigma_y", priors.sigma_y)
+        sigma_y = _scale(pm, "sigma_y", priors.sigma_y) if family == "gaussian" else None
         sigma_alpha = _scale(pm, "sigma_alpha", priors.sigma_alpha)
         mean_alpha = pm.math.dot(data.U, gamma)
         if parameterization == "centered":
@@ -117,14 +128,20 @@ def build_twin(
         mu = alpha[data.group]
         if beta is not None:
             mu = mu + pm.math.dot(data.X, beta)
-        pm.Normal("y", mu=mu, sigma=sigma_y, observed=data.y, dims=OBS_DIM)
+        if family == "gaussian":
+            pm.Normal("y", mu=mu, sigma=sigma_y, observed=data.y, dims=OBS_DIM)
+        elif family == "logistic":
+            pm.Binomial("y", n=data.binomial_trials, logit_p=mu, observed=data.y, dims=OBS_DIM)
+        else:
+            p = pm.math.invprobit(mu)
+            pm.Binomial("y", n=data.binomial_trials, p=p, observed=data.y, dims=OBS_DIM)
     return model
 
 
 def data_fingerprint(data: HierarchicalData) -> str:
     """Content hash of a dataset (for caches keyed by data rather than by object)."""
     h = hashlib.sha1()
-    for arr in (data.y, data.X, data.group, data.U):
+    for arr in (data.y, data.X, data.group, data.U, data.binomial_trials):
         h.update(np.ascontiguousarray(arr).tobytes())
         h.update(str(arr.shape).encode())
     h.update(repr((data.group_names, data.x_names, data.u_names, data.group_dim)).encode())
@@ -132,11 +149,16 @@ def data_fingerprint(data: HierarchicalData) -> str:
 
 
 def twin_key(
-    data: HierarchicalData, priors: Priors | None, parameterization: str
+    data: HierarchicalData,
+    priors: Priors | None,
+    parameterization: str,
+    family: str = "gaussian",
 ) -> tuple[Any, ...]:
-    """Cache key of a twin: data content, priors and parameterization."""
+    """Cache key of a twin: data content, priors, parameterization and family."""
+    family = normalize_family(family)
     return (
         data_fingerprint(data),
-        repr(priors if priors is not None else Priors()),
+        repr(priors if priors is not None else default_priors(family)),
         parameterization,
+        family,
     )

@@ -11,7 +11,7 @@ from gibbs.kernels.gaussian import (
     update_sigma_y,
 )
 
-__all__ = ["SCHEMES"]
+__all__ = ["FAMILY_SCHEMES", "SCHEMES"]
 
 # A sweep is a composition of blocks; every scheme targets the same posterior.
 SCHEMES = {
@@ -29,4 +29,43 @@ SCHEMES = {
     ),
     # (beta, gamma) and sigma_alpha with alpha integrated out, then alpha, then sigma_y.
     "collapsed": (update_beta_gamma_marginal, collapsed_sigma_alpha, update_alpha, update_sigma_y),
+}
+
+
+def _binomial_schemes(family: str) -> dict[str, tuple]:
+    from gibbs.kernels.binomial import (
+        LATENT,
+        collapsed_sigma_alpha_binomial,
+        update_alpha_binomial,
+        update_beta_binomial,
+        update_beta_gamma_binomial,
+    )
+
+    latent = LATENT[family]
+    return {
+        # Latent variables, then the centered blocks in the article's order.
+        "componentwise": (
+            latent,
+            update_alpha_binomial,
+            update_beta_binomial,
+            update_gamma,
+            update_sigma_alpha,
+        ),
+        # (beta, gamma) with alpha integrated out, then alpha, then sigma_alpha given alpha.
+        "blocked": (latent, update_beta_gamma_binomial, update_alpha_binomial, update_sigma_alpha),
+        # (beta, gamma) and sigma_alpha with alpha integrated out, then alpha.
+        "collapsed": (
+            latent,
+            update_beta_gamma_binomial,
+            collapsed_sigma_alpha_binomial,
+            update_alpha_binomial,
+        ),
+    }
+
+
+# Sweeps of every family: FAMILY_SCHEMES[family][scheme].
+FAMILY_SCHEMES = {
+    "gaussian": SCHEMES,
+    "logistic": _binomial_schemes("logistic"),
+    "probit": _binomial_schemes("probit"),
 }

@@ -25,8 +25,8 @@ import numpy as np
 from gibbs.data import HierarchicalData
 from gibbs.kernels.scales import (
     draw_centered_scale,
+    draw_collapsed_scale,
     draw_noncentered_scale,
-    slice_step_batched,
     truncated_normal_positive,
 )
 from gibbs.priors import Flat, HalfNormal, Priors, UniformSigma
@@ -378,19 +378,10 @@ def collapsed_sigma_alpha(streams, state: State, model: GaussianModel) -> State:
     rbar = (s.sum_y[..., obs] - chain_dot(state.beta, s.sum_X[obs].T)) / n - chain_dot(
         state.gamma, U[obs].T
     )
-    rbar2 = (rbar * rbar)[:, None, :]
-    var_y = (state.sigma_y[:, None] ** 2 / n)[:, None, :]
-    prior = model.priors.sigma_alpha
-    flat = isinstance(prior, UniformSigma)
-
-    def logf(x: np.ndarray) -> np.ndarray:  # x: (chains, k) values of log sigma_alpha
-        v = var_y + np.exp(2.0 * x)[..., None]
-        # x is the Jacobian of sigma -> log sigma; a flat prior adds nothing else.
-        out = x - 0.5 * (np.log(v) + rbar2 / v).sum(axis=-1)
-        return out if flat else out + prior.logpdf(np.exp(x))
-
-    x = slice_step_batched(streams, logf, np.log(state.sigma_alpha), width=1.0)
-    return state._replace(sigma_alpha=np.exp(x))
+    sigma = draw_collapsed_scale(
+        streams, model.priors.sigma_alpha, state.sigma_alpha, rbar, state.sigma_y[:, None] ** 2 / n
+    )
+    return state._replace(sigma_alpha=sigma)
 
 
 def log_joint(state: State, model: GaussianModel) -> np.ndarray:
