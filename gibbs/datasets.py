@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -27,9 +28,12 @@ __all__ = [
     "RADON_FILES",
     "RadonSurvey",
     "SyntheticTruth",
+    "EPA_ACTION_LEVEL",
     "load_radon",
+    "load_radon_action_level",
     "load_radon_all",
     "load_radon_frame",
+    "simulate_binomial",
     "simulate_hierarchical",
 ]
 
@@ -104,6 +108,35 @@ def load_radon(uranium: bool = True, floor: bool = True) -> HierarchicalData:
     return HierarchicalData.from_dataframe(
         houses,
         y="log_radon",
+        group="county",
+        x=["floor"] if floor else [],
+        u=["log_uranium"] if uranium else [],
+        group_data=counties,
+    )
+
+
+# The US EPA's action level for indoor radon, in pCi/L.
+EPA_ACTION_LEVEL = 4.0
+
+
+def load_radon_action_level(uranium: bool = True, floor: bool = True) -> HierarchicalData:
+    """Minnesota radon with the binary outcome "house above the EPA action level" (logistic/probit).
+
+    ``y`` is 1 when log radon > log 4 (activity above 4 pCi/L, the level at which the EPA
+    recommends mitigation), else 0; predictors as in :func:`load_radon`.
+
+    Returns
+    -------
+    HierarchicalData
+        919 houses in 85 counties, outcome ``above_action_level``.
+    """
+    houses, counties = load_radon_frame()
+    houses = houses.assign(
+        above_action_level=(houses["log_radon"] > np.log(EPA_ACTION_LEVEL)).astype(float)
+    )
+    return HierarchicalData.from_dataframe(
+        houses,
+        y="above_action_level",
         group="county",
         x=["floor"] if floor else [],
         u=["log_uranium"] if uranium else [],
@@ -298,14 +331,17 @@ class SyntheticTruth:
     sigma_alpha: float
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the truth keyed by posterior variable name."""
-        return {
+        """Return the truth keyed by posterior variable name (no sigma_y for binomial data)."""
+        out = {
             "alpha": self.alpha,
             "beta": self.beta,
             "gamma": self.gamma,
             "sigma_y": self.sigma_y,
             "sigma_alpha": self.sigma_alpha,
         }
+        if np.isnan(self.sigma_y):
+            del out["sigma_y"]
+        return out
 
 
 def simulate_hierarchical(
@@ -370,3 +406,68 @@ def simulate_hierarchical(
     )
     truth = SyntheticTruth(alpha, beta, gamma, float(sigma_y), float(sigma_alpha))
     return data, truth
+
+
+def simulate_binomial(
+    n_groups: int = 30,
+    group_sizes: int | np.ndarray = 10,
+    *,
+    family: str = "logistic",
+    beta: np.ndarray | list[float] = (1.0,),
+    gamma: np.ndarray | list[float] = (-0.5, 0.7),
+    sigma_alpha: float = 1.0,
+    trials: int | np.ndarray = 1,
+    seed: int | np.random.SeedSequence | None = 0,
+) -> tuple[HierarchicalData, SyntheticTruth]:
+    """Simulate the logistic or probit varying-intercept model with known parameters.
+
+    The design is drawn as in :func:`simulate_hierarchical`; then
+    y_i ~ Binomial(trials_i, F(alpha_j[i] + X_i beta)). With small groups and a large
+    ``sigma_alpha`` many groups have all-0 or all-1 outcomes (separation), where no pooling has no
+    finite estimate and the multilevel model must still be finite.
+
+    Parameters
+    ----------
+    n_groups, group_sizes : int, int or array of int
+        As in :func:`simulate_hierarchical`.
+    family : {"logistic", "probit"}
+        Link of the simulated model.
+    beta, gamma, sigma_alpha :
+        Coefficients (``gamma`` intercept first) and group-level standard deviation.
+    trials : int or array of int, shape (n,)
+        Binomial trials per row (1: Bernoulli outcomes).
+    seed : int or SeedSequence, optional
+        Seed of the simulation.
+
+    Returns
+    -------
+    data : HierarchicalData
+        With ``trials`` set when any row has more than one trial.
+    truth : SyntheticTruth
+        ``sigma_y`` is NaN (not a parameter of these models).
+    """
+    from gibbs.families import BINOMIAL_FAMILIES, normalize_family, success_probability
+
+    family = normalize_family(family)
+    if family not in BINOMIAL_FAMILIES:
+        raise ValueError(f"family must be one of {BINOMIAL_FAMILIES}, got {family!r}")
+    seed = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    design_seed, outcome_seed = seed.spawn(2)
+    # The Gaussian simulator draws the design and alpha; its y is replaced below.
+    data, truth = simulate_hierarchical(
+        n_groups, group_sizes, beta=beta, gamma=gamma, sigma_alpha=sigma_alpha, seed=design_seed
+    )
+    m = np.broadcast_to(np.asarray(trials, dtype=int), (data.n,))
+    eta = truth.alpha[data.group] + data.X @ truth.beta
+    y = np.random.default_rng(outcome_seed).binomial(m, success_probability(family, eta))
+    data = HierarchicalData(
+        y=y.astype(float),
+        X=data.X,
+        group=data.group,
+        U=data.U,
+        group_names=data.group_names,
+        x_names=data.x_names,
+        u_names=data.u_names,
+        trials=None if np.all(m == 1) else m,
+    )
+    return data, dataclasses.replace(truth, sigma_y=float("nan"))

@@ -283,7 +283,12 @@ class Priors:
     @property
     def proper(self) -> bool:
         """Whether every prior is proper (needed for SBC and Geweke tests)."""
-        return all(p.proper for p in (self.beta, self.gamma, self.sigma_y, self.sigma_alpha))
+        return self.is_proper("gaussian")
+
+    def is_proper(self, family: str = "gaussian") -> bool:
+        """Whether every prior of the family's parameters is proper (binomial: no sigma_y)."""
+        names = ["beta", "gamma", "sigma_alpha"] + (["sigma_y"] if family == "gaussian" else [])
+        return all(getattr(self, name).proper for name in names)
 
     def describe(self) -> dict[str, str]:
         """Return each prior as text (for attributes and reports)."""

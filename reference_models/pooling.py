@@ -13,6 +13,13 @@ On the same :class:`~gibbs.data.HierarchicalData` as the multilevel model:
 
 Each returns estimates with standard errors and the residual standard deviation
 (``sqrt(RSS / (n - k))``), as ``lm`` prints them.
+
+For the binomial families (logistic, probit) :func:`complete_pooling_glm` and
+:func:`no_pooling_glm` are the maximum-likelihood versions (``glm(..., family = binomial)``), fit by
+Fisher scoring. A group whose outcomes are all failures or all successes has no finite
+no-pooling intercept (its likelihood keeps growing as the intercept goes to -inf or +inf): such
+groups are listed in ``unestimable_groups`` with the reason, and left out of the fit, instead of
+returning a huge or infinite estimate.
 """
 
 from __future__ import annotations
@@ -24,7 +31,14 @@ import pandas as pd
 
 from gibbs.data import HierarchicalData
 
-__all__ = ["ClassicalFit", "complete_pooling", "indicator_variables", "no_pooling"]
+__all__ = [
+    "ClassicalFit",
+    "complete_pooling",
+    "complete_pooling_glm",
+    "indicator_variables",
+    "no_pooling",
+    "no_pooling_glm",
+]
 
 
 @dataclass
@@ -49,6 +63,8 @@ class ClassicalFit:
         Per-group intercept estimates (where the baseline has them).
     group_se : Series
         Their standard errors.
+    notes : list of str
+        Why groups could not be estimated, and other caveats (binomial fits).
     """
 
     name: str
@@ -59,6 +75,7 @@ class ClassicalFit:
     unestimable_groups: list = field(default_factory=list)
     group_intercepts: pd.Series | None = None
     group_se: pd.Series | None = None
+    notes: list = field(default_factory=list)
 
 
 def _lstsq(
@@ -126,6 +143,121 @@ def indicator_variables(data: HierarchicalData) -> ClassicalFit:
     fit = ClassicalFit("indicator variables", table, sigma, dof, fitted, unestimable_groups=missing)
     fit.coef.attrs["reference_group"] = data.group_names[reference]
     return fit
+
+
+# --------------------------------------------------------------------------- binomial ML fits
+def _fisher_scoring(
+    D: np.ndarray, y: np.ndarray, trials: np.ndarray, family: str, names: list[str]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Maximum-likelihood binomial regression by Fisher scoring (IRLS); returns (table, eta).
+
+    Raises ``ValueError`` when the estimates diverge (separation by a predictor).
+    """
+    from gibbs.families import success_probability
+
+    if np.linalg.matrix_rank(D) < D.shape[1]:
+        raise ValueError("design is rank deficient")
+    coef = np.zeros(D.shape[1])
+    for _ in range(100):
+        eta = D @ coef
+        prob = np.clip(success_probability(family, eta), 1e-12, 1 - 1e-12)
+        if family == "logistic":
+            dens = prob * (1 - prob)
+        else:
+            dens = np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi)
+        dmu = trials * np.maximum(dens, 1e-300)
+        weight = dmu**2 / (trials * prob * (1 - prob))
+        work = eta + (y - trials * prob) / dmu
+        info = (D * weight[:, None]).T @ D
+        new = np.linalg.solve(info, (D * weight[:, None]).T @ work)
+        if np.max(np.abs(new - coef)) < 1e-10 * (1 + np.max(np.abs(coef))):
+            coef = new
+            break
+        coef = new
+    else:
+        raise ValueError(
+            f"{family} maximum likelihood did not converge (estimates {np.round(coef, 1)}): "
+            "a predictor separates successes from failures"
+        )
+    if np.max(np.abs(coef)) > 30:
+        raise ValueError(
+            f"{family} maximum likelihood diverges (|estimate| > 30): a predictor separates "
+            "successes from failures"
+        )
+    cov = np.linalg.inv(info)
+    table = pd.DataFrame({"estimate": coef, "se": np.sqrt(np.diag(cov))}, index=names)
+    return table, D @ coef
+
+
+def complete_pooling_glm(data: HierarchicalData, family: str = "logistic") -> ClassicalFit:
+    """Binomial ML regression on X and the group-level predictors of each row's group."""
+    D = np.column_stack([data.U[data.group], data.X])
+    names = [*data.u_names, *data.x_names]
+    table, eta = _fisher_scoring(D, data.y, data.binomial_trials, family, names)
+    return ClassicalFit(
+        f"complete pooling ({family} ML)", table, float("nan"), data.n - D.shape[1], eta
+    )
+
+
+def no_pooling_glm(data: HierarchicalData, family: str = "logistic") -> ClassicalFit:
+    """One free intercept per group, shared X coefficients, by binomial maximum likelihood.
+
+    Groups with all failures or all successes have no finite intercept: they are reported in
+    ``unestimable_groups`` and ``notes`` (with a warning) and their rows left out, which is the
+    limit of the likelihood as their intercepts diverge (those rows then carry no information on
+    beta).
+    """
+    import warnings
+
+    trials = data.binomial_trials
+    successes = np.bincount(data.group, data.y, data.n_groups)
+    totals = np.bincount(data.group, trials, data.n_groups)
+    observed, missing = _observed(data)
+    all_fail = [j for j in observed if successes[j] == 0]
+    all_succeed = [j for j in observed if successes[j] == totals[j]]
+    separated = set(all_fail) | set(all_succeed)
+    keep_groups = np.array([j for j in observed if j not in separated], dtype=int)
+    notes = []
+    if missing:
+        notes.append(f"{len(missing)} group(s) have no rows")
+    if all_fail or all_succeed:
+        notes.append(
+            f"{len(all_fail)} group(s) have only failures (intercept -> -inf) and "
+            f"{len(all_succeed)} only successes (intercept -> +inf): no finite estimate"
+        )
+        warnings.warn(
+            f"no pooling ({family}): no finite intercept for "
+            f"{len(separated)} group(s) with all-0 or all-1 outcomes: "
+            + ", ".join(str(data.group_names[j]) for j in sorted(separated)[:10])
+            + (" ..." if len(separated) > 10 else ""),
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    if keep_groups.size == 0:
+        raise ValueError("no pooling: every group has all-0 or all-1 outcomes")
+    rows = np.isin(data.group, keep_groups)
+    code = np.full(data.n_groups, -1)
+    code[keep_groups] = np.arange(keep_groups.size)
+    Z = np.zeros((int(rows.sum()), keep_groups.size))
+    Z[np.arange(Z.shape[0]), code[data.group[rows]]] = 1.0
+    labels = [data.group_names[j] for j in keep_groups]
+    names = [f"alpha[{g}]" for g in labels] + list(data.x_names)
+    table, eta = _fisher_scoring(
+        np.column_stack([Z, data.X[rows]]), data.y[rows], trials[rows], family, names
+    )
+    fitted = np.full(data.n, np.nan)
+    fitted[rows] = eta
+    return ClassicalFit(
+        f"no pooling ({family} ML)",
+        table,
+        float("nan"),
+        int(rows.sum()) - len(names),
+        fitted,
+        unestimable_groups=missing + [data.group_names[j] for j in sorted(separated)],
+        group_intercepts=pd.Series(table["estimate"].to_numpy()[: keep_groups.size], index=labels),
+        group_se=pd.Series(table["se"].to_numpy()[: keep_groups.size], index=labels),
+        notes=notes,
+    )
 
 
 # --------------------------------------------------------------------------- Bayesian versions

@@ -22,10 +22,19 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dataset")
     group.add_argument(
         "--dataset",
-        choices=["radon", "radon-all", "synthetic"],
+        choices=["radon", "radon-all", "synthetic", "separation"],
         default="radon",
         help="radon: Minnesota, ARM preparation, shipped with ArviZ (default); radon-all: all "
-        "survey states (see --data-dir, --states); synthetic: simulated with known truth",
+        "survey states (see --data-dir, --states); synthetic: simulated with known truth; "
+        "separation (binomial families): small groups and a large sigma_alpha, so that many "
+        "groups have all-0 or all-1 outcomes",
+    )
+    group.add_argument(
+        "--family",
+        choices=["gaussian", "logistic", "probit"],
+        default="gaussian",
+        help="outcome model: gaussian (log radon; default), or logistic / probit (radon: house "
+        "above the EPA action level of 4 pCi/L; synthetic: simulated binary outcomes)",
     )
     group.add_argument(
         "--model",
@@ -40,6 +49,9 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--groups", type=int, default=30, help="synthetic: number of groups")
     group.add_argument("--group-size", type=int, default=10, help="synthetic: rows per group")
     group.add_argument("--data-seed", type=int, default=0, help="synthetic: simulation seed")
+    group.add_argument(
+        "--trials", type=int, default=1, help="synthetic binomial: trials per row (default 1)"
+    )
 
 
 def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
@@ -51,11 +63,17 @@ def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--priors",
         choices=sorted(PRESETS),
-        default="gelman-hill",
-        help="gelman-hill: flat locations, uniform scales (default); weakly-informative: "
-        "N(0, 10^2) locations, half-t(3, 2.5) scales",
+        default=None,
+        help="gelman-hill: flat locations, uniform scales (Gaussian default); weakly-informative: "
+        "N(0, 10^2) locations, half-t(3, 2.5) scales; binomial-default: N(0, 2.5^2) locations, "
+        "uniform sigma_alpha (logistic/probit default)",
     )
-    group.add_argument("--scheme", choices=sorted(SCHEMES), default=DEFAULT_SCHEME)
+    group.add_argument(
+        "--scheme",
+        choices=sorted(set(SCHEMES) | {"collapsed", "blocked", "componentwise"}),
+        default=DEFAULT_SCHEME,
+        help="update scheme (binomial families: collapsed, blocked, componentwise)",
+    )
     group.add_argument("--draws", type=int, default=1000, help="draws per chain")
     group.add_argument("--tune", type=int, default=1000, help="warm-up iterations per chain")
     group.add_argument("--chains", type=int, default=4)
@@ -73,11 +91,14 @@ def _add_calibration_options(
     parser.set_defaults(dataset="synthetic", groups=6, group_size=3)
     parser.add_argument(
         "--priors",
-        choices=["inverse-gamma", "weakly-informative"],
-        default=priors,
-        help="proper priors: inverse-gamma (normal locations, IG(3, 2) variances) or "
-        "weakly-informative (half-t(3) scales: SBC only, Geweke needs finite fourth moments)",
+        choices=["inverse-gamma", "weakly-informative", "binomial-calibration"],
+        default=None,
+        help=f"proper priors: inverse-gamma (normal locations, IG(3, 2) variances; default "
+        f"{priors}) or weakly-informative (half-t(3) scales: SBC only, Geweke needs finite "
+        "fourth moments); binomial-calibration (N(0, 1) locations, IG(3, 2) sigma_alpha^2) is "
+        "the default of the logistic and probit families",
     )
+    parser.set_defaults(default_priors=priors)
     parser.add_argument("--scheme", choices=sorted(SCHEMES), default=DEFAULT_SCHEME)
     parser.add_argument("--mutant", help="test a broken sampler of validation.mutants instead")
     parser.add_argument("--chains", type=int, default=chains, help="chains (per fit for sbc)")
@@ -87,20 +108,61 @@ def _add_calibration_options(
 
 
 def load_dataset(args: argparse.Namespace) -> HierarchicalData:
-    """Build the dataset named by the parsed ``--dataset`` options."""
+    """Build the dataset named by the parsed ``--dataset`` and ``--family`` options."""
+    import numpy as np
+
     from gibbs import datasets
 
     floor = args.model != "M0"
     uranium = args.model == "M2"
+    family = getattr(args, "family", "gaussian")
+    binomial = family != "gaussian"
+    if args.dataset == "separation" and not binomial:
+        raise ValueError("--dataset separation needs --family logistic or probit")
     if args.dataset == "radon":
+        if binomial:
+            return datasets.load_radon_action_level(uranium=uranium, floor=floor)
         return datasets.load_radon(uranium=uranium, floor=floor)
     if args.dataset == "radon-all":
         survey = datasets.load_radon_all(args.data_dir)
-        return survey.to_hierarchical(args.states, floor=floor, uranium=uranium)
+        data = survey.to_hierarchical(args.states, floor=floor, uranium=uranium)
+        if binomial:
+            above = data.y > np.log(datasets.EPA_ACTION_LEVEL)
+            data = data.replace(y=above.astype(float))
+        return data
+    if args.dataset == "separation":
+        sizes = 2 + np.arange(args.groups) % 5  # 2..6 rows per group
+        data, _ = datasets.simulate_binomial(
+            args.groups,
+            sizes,
+            family=family,
+            gamma=(0.0, 0.5),
+            sigma_alpha=2.0,
+            seed=args.data_seed,
+        )
+        return data
+    if binomial:
+        data, _ = datasets.simulate_binomial(
+            args.groups, args.group_size, family=family, trials=args.trials, seed=args.data_seed
+        )
+        return data
     data, _ = datasets.simulate_hierarchical(
         n_groups=args.groups, group_sizes=args.group_size, seed=args.data_seed
     )
     return data
+
+
+def resolve_priors(args: argparse.Namespace):
+    """Return the priors named by ``--priors``, else the family's default for the command."""
+    from gibbs.priors import PRESETS, default_priors
+
+    name = getattr(args, "priors", None)
+    if name is not None:
+        return PRESETS[name]()
+    calibration = getattr(args, "default_priors", None)
+    if calibration is not None:  # sbc / geweke need proper priors
+        return PRESETS["binomial-calibration" if args.family != "gaussian" else calibration]()
+    return default_priors(args.family)
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
@@ -128,14 +190,17 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from gibbs.priors import PRESETS
     from validation.compare_job import run_compare, run_mutants
 
     data = load_dataset(args)
+    priors = resolve_priors(args)
     label = f"{args.dataset} ({args.model})" + (f" {' '.join(args.states)}" if args.states else "")
+    if args.family != "gaussian":
+        label += f", {data.y_name}"
     comparison, _ = run_compare(
         data,
-        priors=PRESETS[args.priors](),
+        priors=priors,
+        family=args.family,
         dataset_label=label,
         scheme=args.scheme,
         draws=args.draws,
@@ -153,7 +218,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
         reference = fit_reference(
             data,
-            PRESETS[args.priors](),
+            priors,
+            family=args.family,
             sampler=args.reference,
             draws=args.draws,
             tune=args.tune,
@@ -169,6 +235,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             chains=args.chains,
             seed=args.seed,
             level=args.level,
+            priors=priors,
+            family=args.family,
         )
         print("\nmutant catalogue against the reference (caught = not 'agree'):")
         print(
@@ -217,29 +285,42 @@ def pd_options():
     return pd.option_context("display.width", 140, "display.max_columns", 20)
 
 
+def _sweep_under_test(args: argparse.Namespace):
+    """Return the sweep named by ``--mutant`` or ``--scheme`` for the chosen family."""
+    from gibbs.kernels import FAMILY_SCHEMES
+    from validation.mutants import get_mutant
+
+    if args.mutant:
+        return get_mutant(args.mutant, args.family).sweep
+    schemes = FAMILY_SCHEMES[args.family]
+    if args.scheme not in schemes:
+        raise ValueError(
+            f"scheme {args.scheme!r} does not exist for the {args.family} family; "
+            f"choose one of {sorted(schemes)}"
+        )
+    return schemes[args.scheme]
+
+
 def _cmd_geweke(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from gibbs.kernels import SCHEMES
-    from gibbs.priors import PRESETS
     from validation.geweke import geweke_test
-    from validation.mutants import get_mutant
 
     data = load_dataset(args)
-    priors = PRESETS[args.priors]()
-    sweep = get_mutant(args.mutant).sweep if args.mutant else SCHEMES[args.scheme]
+    priors = resolve_priors(args)
     result = geweke_test(
         data,
         priors,
-        sweep,
+        _sweep_under_test(args),
         chains=args.chains,
         iterations=args.iterations,
         seed=args.seed,
         level=args.level,
+        family=args.family,
     )
     label = f"mutant {args.mutant}" if args.mutant else f"scheme {args.scheme}"
     print(
-        f"{label}, priors {args.priors}, design {args.dataset} ({data.n} rows, "
+        f"{label}, family {args.family}, priors {priors}, design {args.dataset} ({data.n} rows, "
         f"{data.n_groups} groups)"
     )
     print(result)
@@ -261,21 +342,25 @@ def _cmd_geweke(args: argparse.Namespace) -> int:
 def _cmd_sbc(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from gibbs.kernels import SCHEMES
-    from gibbs.priors import PRESETS
-    from validation.mutants import get_mutant
     from validation.sbc import SBC, DaskExecutor, GibbsEngine, LocalExecutor, PyMCEngine
 
     data = load_dataset(args)
-    priors = PRESETS[args.priors]()
+    priors = resolve_priors(args)
     if args.engine == "gibbs":
-        sweep = get_mutant(args.mutant).sweep if args.mutant else SCHEMES[args.scheme]
         engine = GibbsEngine(
-            sweep=tuple(sweep), chains=args.chains, draws=args.draws, tune=args.tune
+            sweep=tuple(_sweep_under_test(args)),
+            chains=args.chains,
+            draws=args.draws,
+            tune=args.tune,
+            family=args.family,
         )
     else:
         engine = PyMCEngine(
-            sampler=args.engine, chains=args.chains, draws=args.draws, tune=args.tune
+            sampler=args.engine,
+            chains=args.chains,
+            draws=args.draws,
+            tune=args.tune,
+            family=args.family,
         )
     if args.scheduler or args.dask:
         executor = DaskExecutor(args.scheduler, workers=args.workers)
@@ -323,14 +408,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     import arviz as az
 
     import gibbs
-    from gibbs.kernels import SCHEMES
-    from gibbs.priors import PRESETS
+    from gibbs.kernels import FAMILY_SCHEMES
     from reference_models.twins import model_var_names
 
     data = load_dataset(args)
-    priors = PRESETS[args.priors]()
-    names = model_var_names(data)
-    schemes = sorted(SCHEMES) if args.scheme == "all" else [args.scheme]
+    priors = resolve_priors(args)
+    names = model_var_names(data, args.family)
+    family_schemes = FAMILY_SCHEMES[args.family]
+    schemes = sorted(family_schemes) if args.scheme == "all" else [args.scheme]
     rows = []
     for scheme in schemes:
         for r in range(args.repeats):
@@ -345,6 +430,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                 seed=args.seed + r,
                 progressbar=False,
                 log_likelihood=False,
+                family=args.family,
             )
             total = time.perf_counter() - start
             ess = az.ess(idata, var_names=names, method="bulk")
@@ -372,6 +458,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             seed=args.seed,
             log_likelihood=False,
             target_accept=0.8,
+            family=args.family,
         )
         total = time.perf_counter() - start
         ess = az.ess(ref, var_names=names, method="bulk")
@@ -496,9 +583,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dataset_options(p_bench)
     from gibbs.kernels import SCHEMES as _SCHEMES
 
-    p_bench.add_argument("--scheme", choices=[*sorted(_SCHEMES), "all"], default="all")
     p_bench.add_argument(
-        "--priors", choices=["gelman-hill", "weakly-informative"], default="gelman-hill"
+        "--scheme", choices=[*sorted(set(_SCHEMES) | {"componentwise"}), "all"], default="all"
+    )
+    p_bench.add_argument(
+        "--priors",
+        choices=["gelman-hill", "weakly-informative", "binomial-default"],
+        default=None,
+        help="default: the family's (gelman-hill, or binomial-default for logistic/probit)",
     )
     p_bench.add_argument("--draws", type=int, default=1000)
     p_bench.add_argument("--tune", type=int, default=1000)

@@ -20,11 +20,40 @@ def _say(msg: str, quiet: bool) -> None:
         print(msg, flush=True)
 
 
-def _baselines(data: HierarchicalData, gibbs_idata) -> tuple[pd.DataFrame, Any]:
-    from reference_models.pooling import complete_pooling, no_pooling
+def _baselines(
+    data: HierarchicalData, gibbs_idata, family: str = "gaussian"
+) -> tuple[pd.DataFrame, Any]:
+    from reference_models.pooling import (
+        complete_pooling,
+        complete_pooling_glm,
+        no_pooling,
+        no_pooling_glm,
+    )
 
-    cp, npf = complete_pooling(data), no_pooling(data)
     post = gibbs_idata.posterior
+    if family != "gaussian":
+        import warnings
+
+        cp = complete_pooling_glm(data, family)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # reported in the table's note
+            npf = no_pooling_glm(data, family)
+        rows = [
+            {
+                "coefficient": name,
+                "complete pooling": cp.coef.loc[name, "estimate"],
+                "no pooling": npf.coef.loc[name, "estimate"],
+                "multilevel (Gibbs)": float(post["beta"].sel(x_coef=name).mean()),
+            }
+            for name in data.x_names
+        ]
+        table = pd.DataFrame(
+            rows, columns=["coefficient", "complete pooling", "no pooling", "multilevel (Gibbs)"]
+        ).set_index("coefficient")
+        if npf.notes:
+            table.attrs["note"] = "no pooling: " + "; ".join(npf.notes)
+        return table, npf
+    cp, npf = complete_pooling(data), no_pooling(data)
     rows = []
     for name in data.x_names:
         rows.append(
@@ -63,19 +92,22 @@ def run_compare(
     level: float,
     out_dir: str | None,
     quiet: bool = False,
+    family: str = "gaussian",
 ) -> tuple[Any, Path | None]:
     """Run Gibbs and the twin, compare, print, and write the report; returns (comparison, page)."""
     import gibbs
+    from gibbs.families import normalize_family
     from reference_models.fit import fit_reference
     from reference_models.twins import model_var_names
     from validation.compare import compare_posteriors
 
+    family = normalize_family(family)
     _say(
         f"dataset: {dataset_label}: {data.n} rows, {data.n_groups} {data.group_dim}, "
         f"X = [{', '.join(data.x_names)}], U = [{', '.join(data.u_names)}]",
         quiet,
     )
-    _say(f"priors: {priors}", quiet)
+    _say(f"family: {family}; priors: {priors}", quiet)
     start = time.perf_counter()
     g = gibbs.sample(
         data,
@@ -86,6 +118,7 @@ def run_compare(
         chains=chains,
         seed=seed,
         progressbar=not quiet,
+        family=family,
     )
     gibbs_time = time.perf_counter() - start
     _say(f"Gibbs ({scheme}, {chains} chains x {draws} draws): {gibbs_time:.1f} s", quiet)
@@ -99,6 +132,7 @@ def run_compare(
         chains=chains,
         seed=seed,
         progressbar=not quiet,
+        family=family,
     )
     ref_time = time.perf_counter() - start
     divergences = int(r.sample_stats["diverging"].sum())
@@ -107,30 +141,39 @@ def run_compare(
         f"{ref_time:.1f} s, {divergences} divergences",
         quiet,
     )
-    names = model_var_names(data)
+    names = model_var_names(data, family)
     comparison = compare_posteriors(g, r, var_names=names, level=level, labels=("gibbs", "nuts"))
     if divergences:
         comparison.reasons.append(f"NUTS had {divergences} divergent transitions")
         if comparison.verdict == "agree":
             comparison.verdict = "inconclusive"
-    baselines, npf = _baselines(data, g)
+    baselines, npf = _baselines(data, g, family)
     loo = _loo_table({"gibbs": g, "nuts": r})
     from validation.predictive import loo_table
 
-    pooling_loo = loo_table(data, sampler=reference, seed=seed, multilevel=g)[
-        ["rank", "elpd_loo", "p_loo", "elpd_diff", "dse", "pareto_k>0.7"]
-    ]
+    if family == "gaussian":
+        pooling_loo = loo_table(data, sampler=reference, seed=seed, multilevel=g)[
+            ["rank", "elpd_loo", "p_loo", "elpd_diff", "dse", "pareto_k>0.7"]
+        ]
+    else:
+        # A Bayesian no-pooling fit of binomial data needs proper priors on every group
+        # intercept (separated groups have none otherwise); the ML baselines above stand in.
+        pooling_loo = None
     if not quiet:
         print()
         print(comparison)
         with pd.option_context("display.width", 140, "display.max_columns", 20):
             print(comparison.summary_table(10).to_string(float_format=lambda v: f"{v:.3f}"))
-            print("\npooling baselines (least squares) and the multilevel posterior mean:")
+            kind = "least squares" if family == "gaussian" else "maximum likelihood"
+            print(f"\npooling baselines ({kind}) and the multilevel posterior mean:")
             print(baselines.to_string(float_format=lambda v: f"{v:.3f}"))
+            if "note" in baselines.attrs:
+                print(baselines.attrs["note"])
             print("\nPSIS-LOO of the two fits of the same model (they should match):")
             print(loo.to_string(float_format=lambda v: f"{v:.2f}"))
-            print("\nPSIS-LOO: multilevel (Gibbs) against the Bayesian pooling baselines:")
-            print(pooling_loo.to_string(float_format=lambda v: f"{v:.2f}"))
+            if pooling_loo is not None:
+                print("\nPSIS-LOO: multilevel (Gibbs) against the Bayesian pooling baselines:")
+                print(pooling_loo.to_string(float_format=lambda v: f"{v:.2f}"))
     page = None
     if out_dir:
         from validation.plots import forest_plot, rank_plot, shrinkage_plot
@@ -146,6 +189,7 @@ def run_compare(
             figures.append(shrinkage_plot(data, g, npf.group_intercepts))
         settings = {
             "dataset": dataset_label,
+            "family": family,
             "priors": priors.describe(),
             "scheme": scheme,
             "draws": draws,
@@ -155,17 +199,19 @@ def run_compare(
             "reference": reference,
             "level": level,
         }
+        tables = {
+            "Pooling baselines and the multilevel posterior mean": baselines,
+            "PSIS-LOO of the Gibbs and NUTS fits of the same model": loo,
+        }
+        if pooling_loo is not None:
+            tables["PSIS-LOO: multilevel against complete and no pooling"] = pooling_loo
         page = write_report(
             out_dir,
             title=f"gibbs-suite compare: {dataset_label}",
             settings=settings,
             comparison=comparison,
             idatas={"gibbs": g, "nuts": r},
-            tables={
-                "Pooling baselines (least squares) and the multilevel posterior mean": baselines,
-                "PSIS-LOO of the Gibbs and NUTS fits of the same model": loo,
-                "PSIS-LOO: multilevel against complete and no pooling": pooling_loo,
-            },
+            tables=tables,
             figures=figures,
             numbers={
                 "timings_s": {"gibbs": gibbs_time, "nuts": ref_time},
@@ -204,22 +250,30 @@ def run_mutants(
     chains: int,
     seed: int,
     level: float,
+    priors: Priors | None = None,
+    family: str = "gaussian",
 ) -> pd.DataFrame:
-    """Run every mutant against a reference posterior; one row per mutant, caught or not."""
+    """Run every mutant of the family against a reference posterior; one row per mutant."""
     from reference_models.twins import model_var_names
     from validation.compare import compare_posteriors
-    from validation.mutants import MUTANTS
+    from validation.mutants import mutants_for
 
     rows = []
-    for name, mutant in MUTANTS.items():
+    for name, mutant in mutants_for(family).items():
         with np.errstate(all="ignore"):
             idata = mutant.sample(
-                data, draws=draws, tune=tune, chains=chains, seed=seed, log_likelihood=False
+                data,
+                priors,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                seed=seed,
+                log_likelihood=False,
             )
         c = compare_posteriors(
             idata,
             reference_idata,
-            var_names=model_var_names(data),
+            var_names=model_var_names(data, family),
             level=level,
             labels=("mutant", "reference"),
         )

@@ -24,6 +24,8 @@ import pandas as pd
 from scipy import stats as sps
 
 from gibbs.data import HierarchicalData
+from gibbs.families import normalize_family, success_probability
+from gibbs.kernels.binomial import BinomialModel, BinomialState
 from gibbs.kernels.gaussian import GaussianModel, State
 from gibbs.priors import (
     HalfNormal,
@@ -56,12 +58,26 @@ def _draw_location(prior, rng: np.random.Generator, size: int, dim: int) -> np.n
 
 
 def draw_prior(
-    priors: Priors, data: HierarchicalData, rng: np.random.Generator, size: int
-) -> State:
+    priors: Priors,
+    data: HierarchicalData,
+    rng: np.random.Generator,
+    size: int,
+    family: str = "gaussian",
+) -> State | BinomialState:
     """Draw ``size`` parameter sets from the priors (proper priors only)."""
     gamma = _draw_location(priors.gamma, rng, size, data.q)
     sigma_alpha = _draw_scale(priors.sigma_alpha, rng, size)
     alpha = gamma @ data.U.T + sigma_alpha[:, None] * rng.standard_normal((size, data.n_groups))
+    if family != "gaussian":
+        return BinomialState(
+            alpha=alpha,
+            beta=_draw_location(priors.beta, rng, size, data.p),
+            gamma=gamma,
+            sigma_alpha=sigma_alpha,
+            aux_alpha=np.ones(size),
+            w=np.ones((size, data.n)),
+            r=np.zeros((size, data.n)),
+        )
     return State(
         alpha=alpha,
         beta=_draw_location(priors.beta, rng, size, data.p),
@@ -73,8 +89,16 @@ def draw_prior(
     )
 
 
-def _simulate_y(state: State, data: HierarchicalData, rng: np.random.Generator) -> np.ndarray:
+def _simulate_y(
+    state: State | BinomialState,
+    data: HierarchicalData,
+    rng: np.random.Generator,
+    family: str = "gaussian",
+) -> np.ndarray:
     mu = state.alpha[:, data.group] + state.beta @ data.X.T
+    if family != "gaussian":
+        trials = data.binomial_trials.astype(np.int64)
+        return rng.binomial(trials, success_probability(family, mu)).astype(float)
     return mu + state.sigma_y[:, None] * rng.standard_normal(mu.shape)
 
 
@@ -88,11 +112,9 @@ def test_functions(state: State, Y: np.ndarray, U: np.ndarray) -> dict[str, np.n
     eta = (state.alpha - state.gamma @ U.T) / state.sigma_alpha[:, None]
     g = {
         "gamma[0]": state.gamma[:, 0],
-        "sigma_y": state.sigma_y,
         "sigma_alpha": state.sigma_alpha,
         "alpha[0]": state.alpha[:, 0],
         "gamma[0]^2": state.gamma[:, 0] ** 2,
-        "sigma_y^2": state.sigma_y**2,
         "sigma_alpha^2": state.sigma_alpha**2,
         "gamma[0]*sigma_alpha": state.gamma[:, 0] * state.sigma_alpha,
         "mean(y)": y_mean,
@@ -100,6 +122,9 @@ def test_functions(state: State, Y: np.ndarray, U: np.ndarray) -> dict[str, np.n
         "gamma[0]*mean(y)": state.gamma[:, 0] * y_mean,
         "sum(eta^2)": np.sum(eta * eta, axis=1),  # chi^2_J under the prior: all moments finite
     }
+    if "sigma_y" in state._fields:
+        g["sigma_y"] = state.sigma_y
+        g["sigma_y^2"] = state.sigma_y**2
     if state.beta.shape[1]:
         g["beta[0]"] = state.beta[:, 0]
         g["beta[0]^2"] = state.beta[:, 0] ** 2
@@ -145,6 +170,7 @@ def geweke_test(
     marginal_draws: int = 100_000,
     seed: int = 0,
     level: float = 0.01,
+    family: str = "gaussian",
 ) -> GewekeResult:
     """Run Geweke's joint-distribution test of ``sweep`` on the design of ``data``.
 
@@ -164,6 +190,8 @@ def geweke_test(
         Master seed (both simulators and the sampler's streams derive from it).
     level : float
         Family-wise error level.
+    family : {"gaussian", "logistic", "probit"}
+        Outcome family of the model (and of ``sweep``).
 
     Returns
     -------
@@ -174,9 +202,10 @@ def geweke_test(
 
     from validation.compare import _without_numba
 
-    if not priors.proper:
+    family = normalize_family(family)
+    if not priors.is_proper(family):
         raise ValueError("the Geweke test needs proper priors on every parameter")
-    for name in ("sigma_y", "sigma_alpha"):
+    for name in ("sigma_y", "sigma_alpha") if family == "gaussian" else ("sigma_alpha",):
         prior = getattr(priors, name)
         # The test functions include sigma^2 and mean(y^2): their standard errors need a finite
         # fourth moment of sigma, which a half-t has only for nu > 4. Use SBC for heavier tails.
@@ -189,19 +218,23 @@ def geweke_test(
     mc_ss, sc_ss, stream_ss = master.spawn(3)
     mc_rng, sc_rng = np.random.default_rng(mc_ss), np.random.default_rng(sc_ss)
 
-    theta = draw_prior(priors, data, mc_rng, marginal_draws)
-    g_mc = test_functions(theta, _simulate_y(theta, data, mc_rng), data.U)
+    theta = draw_prior(priors, data, mc_rng, marginal_draws, family)
+    g_mc = test_functions(theta, _simulate_y(theta, data, mc_rng, family), data.U)
 
-    base = GaussianModel(data, priors)
+    if family == "gaussian":
+        base = GaussianModel(data, priors)
+    else:
+        # The model only borrows the design: its outcomes are replaced chain by chain.
+        base = BinomialModel(data.replace(y=np.zeros(data.n)), priors, family)
     streams = ChainStreams(chain_seed_sequences(stream_ss, chains)[1])
-    state = draw_prior(priors, data, sc_rng, chains)
-    Y = _simulate_y(state, data, sc_rng)
+    state = draw_prior(priors, data, sc_rng, chains, family)
+    Y = _simulate_y(state, data, sc_rng, family)
     traces: dict[str, np.ndarray] = {}
     for it in range(burn + iterations):
         model = base.with_outcomes(Y)
         for block in sweep:
             state = block(streams, state, model)
-        Y = _simulate_y(state, data, sc_rng)
+        Y = _simulate_y(state, data, sc_rng, family)
         if it >= burn:
             for name, value in test_functions(state, Y, data.U).items():
                 traces.setdefault(name, np.empty((chains, iterations)))[:, it - burn] = value

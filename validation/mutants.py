@@ -32,7 +32,7 @@ from gibbs.kernels.gaussian import (
 from gibbs.kernels.scales import draw_centered_scale
 from gibbs.priors import UniformLogSigma
 
-__all__ = ["MUTANTS", "Mutant", "get_mutant"]
+__all__ = ["MUTANTS", "Mutant", "get_mutant", "mutants_for"]
 
 
 @dataclass(frozen=True)
@@ -47,16 +47,21 @@ class Mutant:
         What is wrong, in one sentence.
     sweep : tuple of callables
         The blocks of the broken sweep.
+    family : str
+        The outcome family the sweep samples (:mod:`gibbs.families`).
     """
 
     name: str
     bug: str
     sweep: tuple[Callable, ...]
+    family: str = "gaussian"
 
     def sample(self, data, priors=None, **kwargs: Any):
         """Run the broken sampler; same keywords as :func:`gibbs.sample`."""
         kwargs.setdefault("progressbar", False)
-        return sample_sweep(data, self.sweep, f"mutant:{self.name}", priors, **kwargs)
+        return sample_sweep(
+            data, self.sweep, f"mutant:{self.name}", priors, family=self.family, **kwargs
+        )
 
 
 # --------------------------------------------------------------------------- broken blocks
@@ -197,12 +202,26 @@ MUTANTS: dict[str, Mutant] = {
 }
 
 
-def get_mutant(name: str) -> Mutant:
-    """Return the mutant called ``name``."""
+def mutants_for(family: str = "gaussian") -> dict[str, Mutant]:
+    """Return the catalogue of mutants of one family (the Gaussian one is :data:`MUTANTS`)."""
+    from gibbs.families import normalize_family
+
+    family = normalize_family(family)
+    if family == "gaussian":
+        return MUTANTS
+    from validation.binomial_mutants import BINOMIAL_MUTANTS
+
+    return BINOMIAL_MUTANTS[family]
+
+
+def get_mutant(name: str, family: str | None = None) -> Mutant:
+    """Return the mutant called ``name`` (of ``family`` if given, else of any family)."""
+    families = [family] if family is not None else ["gaussian", "logistic", "probit"]
+    catalogue = {k: v for f in families for k, v in mutants_for(f).items()}
     try:
-        return MUTANTS[name]
+        return catalogue[name]
     except KeyError:
-        raise ValueError(f"unknown mutant {name!r}; choose one of {sorted(MUTANTS)}") from None
+        raise ValueError(f"unknown mutant {name!r}; choose one of {sorted(catalogue)}") from None
 
 
 def requires_flat_beta(mutant: Mutant) -> bool:

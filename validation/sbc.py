@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from gibbs.data import HierarchicalData
+from gibbs.families import binomial_loglik
 from gibbs.priors import Priors
 from validation.compare import holm_reject
 from validation.geweke import _simulate_y, draw_prior
@@ -52,31 +53,41 @@ __all__ = [
 _NAMES = ("alpha", "beta", "gamma", "sigma_y", "sigma_alpha")
 
 
+def _names(family: str) -> tuple[str, ...]:
+    """Parameters of the family, in the fixed order of the flattened draws."""
+    return _NAMES if family == "gaussian" else tuple(n for n in _NAMES if n != "sigma_y")
+
+
 def _replication_seed(master: int, r: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(master, spawn_key=(r,))
 
 
-def _loglik(alpha, beta, sigma_y, data: HierarchicalData, y: np.ndarray) -> np.ndarray:
+def _loglik(
+    alpha, beta, sigma_y, data: HierarchicalData, y: np.ndarray, family: str = "gaussian"
+) -> np.ndarray:
     """Return log p(y | theta) for a batch of parameter draws (leading axis)."""
     mu = alpha[..., data.group] + beta @ data.X.T
+    if family != "gaussian":
+        return np.sum(binomial_loglik(family, mu, y, data.binomial_trials), axis=-1)
     z = (y - mu) / sigma_y[..., None]
     return np.sum(-0.5 * (np.log(2 * np.pi) + z * z) - np.log(sigma_y[..., None]), axis=-1)
 
 
-def _flat(draws: dict[str, np.ndarray]) -> np.ndarray:
-    """Stack parameter arrays (..., k) into (..., K) in the fixed order of _NAMES."""
+def _flat(draws: dict[str, np.ndarray], family: str = "gaussian") -> np.ndarray:
+    """Stack parameter arrays (..., k) into (..., K) in the fixed order of the family's names."""
     parts = []
-    for name in _NAMES:
+    for name in _names(family):
         v = draws[name]
-        parts.append(v[..., None] if v.ndim == draws["sigma_y"].ndim else v)
+        parts.append(v[..., None] if v.ndim == draws["sigma_alpha"].ndim else v)
     return np.concatenate(parts, axis=-1)
 
 
-def quantity_names(data: HierarchicalData) -> list[str]:
+def quantity_names(data: HierarchicalData, family: str = "gaussian") -> list[str]:
     """Names of the ranked quantities, in order."""
     names = [f"alpha[{g}]" for g in data.group_names]
     names += [f"beta[{x}]" for x in data.x_names] + [f"gamma[{u}]" for u in data.u_names]
-    return [*names, "sigma_y", "sigma_alpha", "loglik"]
+    scales = ["sigma_y", "sigma_alpha"] if family == "gaussian" else ["sigma_alpha"]
+    return [*names, *scales, "loglik"]
 
 
 def _ranks(truth: np.ndarray, draws: np.ndarray, n_ranks: int) -> tuple[np.ndarray, int]:
@@ -110,24 +121,28 @@ class GibbsEngine:
     Parameters
     ----------
     sweep : sequence of blocks, optional
-        Defaults to the default scheme; a mutant's sweep tests a broken sampler.
+        Defaults to the default scheme of ``family``; a mutant's sweep tests a broken sampler.
     chains, draws, tune : int
         Per replication.
+    family : {"gaussian", "logistic", "probit"}
+        Outcome family of the model.
     """
 
     sweep: tuple = ()
     chains: int = 2
     draws: int = 500
     tune: int = 200
+    family: str = "gaussian"
 
     def fit_chunk(self, data, priors, thetas, Y, seeds) -> np.ndarray:
         """Return posterior draws (replications, chains, draws, K) for a chunk."""
-        from gibbs.driver import DEFAULT_SCHEME, initial_state
-        from gibbs.kernels import SCHEMES
+        from gibbs.driver import DEFAULT_SCHEME, initial_state, initial_state_binomial
+        from gibbs.kernels import FAMILY_SCHEMES
+        from gibbs.kernels.binomial import BinomialModel
         from gibbs.kernels.gaussian import GaussianModel
         from gibbs.streams import ChainStreams
 
-        sweep = self.sweep or SCHEMES[DEFAULT_SCHEME]
+        sweep = self.sweep or FAMILY_SCHEMES[self.family][DEFAULT_SCHEME]
         R, C = Y.shape[0], self.chains
         chain_seeds = [
             np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 1, c))
@@ -135,18 +150,24 @@ class GibbsEngine:
             for c in range(C)
         ]
         streams = ChainStreams(chain_seeds)
-        design = GaussianModel(data, priors)
+        names = _names(self.family)
+        if self.family == "gaussian":
+            design = GaussianModel(data, priors)
+            state = initial_state(design, streams)
+        else:
+            # Initial values from the first replication's data: over-dispersed for all of them.
+            design = BinomialModel(data.replace(y=Y[0]), priors, self.family)
+            state = initial_state_binomial(design, streams)
         model = design.with_outcomes(np.repeat(Y, C, axis=0))
-        state = initial_state(design, streams)
-        out = {name: [] for name in _NAMES}
+        out = {name: [] for name in names}
         for it in range(self.tune + self.draws):
             for block in sweep:
                 state = block(streams, state, model)
             if it >= self.tune:
-                for name in _NAMES:
+                for name in names:
                     out[name].append(getattr(state, name))
         draws = {k: np.stack(v, axis=1) for k, v in out.items()}  # (R*C, draws, ...)
-        flat = _flat(draws)
+        flat = _flat(draws, self.family)
         return flat.reshape(R, C, self.draws, -1)
 
 
@@ -158,6 +179,7 @@ class PyMCEngine:
     chains: int = 2
     draws: int = 500
     tune: int = 500
+    family: str = "gaussian"
 
     def fit_chunk(self, data, priors, thetas, Y, seeds) -> np.ndarray:
         """Return posterior draws (replications, chains, draws, K) for a chunk."""
@@ -175,18 +197,13 @@ class PyMCEngine:
                 tune=self.tune,
                 seed=int(seed.generate_state(1)[0]),
                 log_likelihood=False,
+                family=self.family,
             )
             post = idata.posterior
-            draws = {
-                "alpha": post["alpha"].values,
-                "gamma": post["gamma"].values,
-                "sigma_y": post["sigma_y"].values,
-                "sigma_alpha": post["sigma_alpha"].values,
-                "beta": post["beta"].values
-                if "beta" in post
-                else np.zeros((*post["sigma_y"].shape, 0)),
-            }
-            results.append(_flat(draws))
+            draws = {name: post[name].values for name in _names(self.family) if name in post}
+            if "beta" not in post:
+                draws["beta"] = np.zeros((*post["sigma_alpha"].shape, 0))
+            results.append(_flat(draws, self.family))
         return np.stack(results)
 
 
@@ -247,29 +264,33 @@ class _Task:
     master: int
     replications: list[int]
     n_ranks: int
+    family: str = "gaussian"
 
 
 def _run_task(task: _Task) -> list[dict[str, Any]]:
-    data = task.data
+    data, family = task.data, task.family
     seeds = [_replication_seed(task.master, r) for r in task.replications]
     thetas, Y = [], []
     for s in seeds:
         rng = np.random.default_rng(np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 0)))
-        theta = draw_prior(task.priors, data, rng, 1)
+        theta = draw_prior(task.priors, data, rng, 1, family)
         thetas.append(theta)
-        Y.append(_simulate_y(theta, data, rng)[0])
+        Y.append(_simulate_y(theta, data, rng, family)[0])
     Y = np.stack(Y)
     draws = task.engine.fit_chunk(data, task.priors, thetas, Y, seeds)  # (R, C, D, K)
     out = []
+    gaussian = family == "gaussian"
     for k, r in enumerate(task.replications):
         th = thetas[k]
-        truth = _flat({n: getattr(th, n)[0] for n in _NAMES})
+        truth = _flat({n: getattr(th, n)[0] for n in _names(family)}, family)
         d = draws[k]
         J, p = data.n_groups, data.p
         alpha, beta = d[..., :J], d[..., J : J + p]
-        sigma_y = d[..., -2]
-        ll_draws = _loglik(alpha, beta, sigma_y, data, Y[k])
-        ll_true = _loglik(th.alpha[0], th.beta[0], th.sigma_y[0], data, Y[k])
+        sigma_y = d[..., -2] if gaussian else None
+        ll_draws = _loglik(alpha, beta, sigma_y, data, Y[k], family)
+        ll_true = _loglik(
+            th.alpha[0], th.beta[0], th.sigma_y[0] if gaussian else None, data, Y[k], family
+        )
         full = np.concatenate([d, ll_draws[..., None]], axis=-1)
         ranks, thin = _ranks(np.append(truth, ll_true), full, task.n_ranks)
         out.append({"replication": r, "ranks": ranks, "thin": thin})
@@ -358,18 +379,21 @@ class SBC:
         Where every finished replication is written (needed for resuming).
     chunk : int
         Replications per task (the Gibbs engine fits a chunk in one batch).
+
+    The outcome family is the engine's (``engine.family``).
     """
 
     def __init__(
         self, data, priors, engine, replications=100, seed=0, n_ranks=99, out_dir=None, chunk=25
     ) -> None:
-        if not priors.proper:
+        self.family = getattr(engine, "family", "gaussian")
+        if not priors.is_proper(self.family):
             raise ValueError("SBC needs proper priors on every parameter")
         self.data, self.priors, self.engine = data, priors, engine
         self.replications, self.seed, self.n_ranks = replications, seed, n_ranks
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.chunk = chunk
-        self.names = quantity_names(data)
+        self.names = quantity_names(data, self.family)
 
     def _path(self, r: int) -> Path:
         return self.out_dir / f"replication_{r:05d}.nc"
@@ -423,6 +447,7 @@ class SBC:
                 self.seed,
                 todo[i : i + self.chunk],
                 self.n_ranks,
+                self.family,
             )
             for i in range(0, len(todo), self.chunk)
         ]
