@@ -30,15 +30,21 @@ def min_ess(idata, names):
     return float(min(ess[v].min() for v in ess.data_vars))
 
 
-def gibbs_row(data, scheme, chains, seed):
+def gibbs_row(data, scheme, chains, seed, family="gaussian"):
     start = time.perf_counter()
     # No pointwise log-likelihood: pm.sample and nutpie do not compute it by default either.
     idata = gibbs.sample(
-        data, scheme=scheme, chains=chains, seed=seed, progressbar=False, log_likelihood=False
+        data,
+        scheme=scheme,
+        chains=chains,
+        seed=seed,
+        progressbar=False,
+        log_likelihood=False,
+        family=family,
     )
     total = time.perf_counter() - start
     a = idata.posterior.attrs
-    ess = min_ess(idata, model_var_names(data))
+    ess = min_ess(idata, model_var_names(data, family))
     loop = a["tuning_time"] + a["sampling_time"]
     return {
         "sampler": f"gibbs:{scheme}",
@@ -54,14 +60,21 @@ def gibbs_row(data, scheme, chains, seed):
     }
 
 
-def pymc_row(data, seed):
+def pymc_row(data, seed, family="gaussian"):
     start = time.perf_counter()
-    twin_model(data)
+    twin_model(data, family=family)
     build = time.perf_counter() - start
     # pm.sample's defaults (target_accept 0.8), as a PyMC user would run it.
-    idata = fit_reference(data, sampler="pymc", seed=seed, target_accept=0.8, log_likelihood=False)
+    idata = fit_reference(
+        data,
+        sampler="pymc",
+        seed=seed,
+        target_accept=0.8,
+        log_likelihood=False,
+        family=family,
+    )
     total = time.perf_counter() - start
-    ess = min_ess(idata, model_var_names(data))
+    ess = min_ess(idata, model_var_names(data, family))
     sampling = idata.posterior.attrs["sampling_time"]
     return {
         "sampler": "pymc:nuts",
@@ -78,16 +91,21 @@ def pymc_row(data, seed):
     }
 
 
-def nutpie_row(data, seed):
+def nutpie_row(data, seed, family="gaussian"):
     from reference_models.fit import clear_cache
 
     clear_cache()
     start = time.perf_counter()
     idata = fit_reference(
-        data, sampler="nutpie", seed=seed, target_accept=0.8, log_likelihood=False
+        data,
+        sampler="nutpie",
+        seed=seed,
+        target_accept=0.8,
+        log_likelihood=False,
+        family=family,
     )
     total = time.perf_counter() - start
-    ess = min_ess(idata, model_var_names(data))
+    ess = min_ess(idata, model_var_names(data, family))
     a = idata.posterior.attrs
     return {
         "sampler": "nutpie",

@@ -32,6 +32,10 @@ __all__ = ["draw_centered_scale", "draw_noncentered_scale", "truncated_normal_po
 # it); they only occur for degenerate data, where a clear floor beats a NaN.
 _TINY = 1e-300
 
+# Shrinkage proposals after which a slice update keeps its current point: each proposal at least
+# halves the interval on average, so 200 of them reach the resolution of a double many times over.
+_MAX_SHRINK = 200
+
 
 def draw_centered_scale(
     streams: ChainStreams, prior: ScalePrior, ss: np.ndarray, m: int, aux: np.ndarray
@@ -204,7 +208,7 @@ def _slice_step(
     while steps > 0 and logf(right) > level:
         right += width
         steps -= 1
-    while True:
+    for _ in range(_MAX_SHRINK if np.isfinite(level) else 0):
         x1 = left + (right - left) * gen.random()
         if logf(x1) > level:
             return x1
@@ -212,6 +216,7 @@ def _slice_step(
             left = x1
         else:
             right = x1
+    return x0  # see slice_step_batched: never reached for a finite log density
 
 
 def slice_step_batched(
@@ -282,7 +287,10 @@ def slice_step_batched(
     for c in np.flatnonzero(~done):  # rare: keep shrinking with this chain's own generator
         gen = streams.slow[c]
         lo, hi = left[c], right[c]
-        while True:
+        # The interval shrinks towards x0, which is always inside the slice; if the log density
+        # is not finite there (a broken sampler upstream), or the interval has shrunk to
+        # rounding, stay at x0 instead of looping for ever.
+        for _ in range(_MAX_SHRINK if np.isfinite(level[c]) else 0):
             proposal = lo + (hi - lo) * gen.random()
             point = np.full((x0.size, 1), x0[c])
             point[c] = proposal
