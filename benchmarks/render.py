@@ -44,7 +44,22 @@ def scaling_table(s):
     return "\n".join(lines)
 
 
+def binomial_tables(b):
+    out = []
+    for family, r in b["families"].items():
+        out += [f"### {family}", "", radon_table(r), ""]
+    lines = ["| family | n | J | ms per iteration (4 chains) |", "|---|---|---|---|"]
+    for family, r in b["families"].items():
+        for row in r["by_n"]:
+            lines.append(f"| {family} | {row['n']:,} | {row['J']:,} | {row['iteration_ms']:.2f} |")
+    return "\n".join(out + lines)
+
+
 if __name__ == "__main__":
     print(radon_table(json.loads((RESULTS / "radon_ess.json").read_text())))
     print()
     print(scaling_table(json.loads((RESULTS / "scaling.json").read_text())))
+    binomial = RESULTS / "binomial_ess.json"
+    if binomial.exists():
+        print()
+        print(binomial_tables(json.loads(binomial.read_text())))

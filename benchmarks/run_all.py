@@ -6,6 +6,7 @@ import sys
 for script in (
     "benchmarks/radon_ess.py",
     "benchmarks/scaling.py",
+    "benchmarks/binomial_ess.py",
     "benchmarks/harness_power.py",
     "benchmarks/sbc_power.py",
 ):

@@ -10,6 +10,7 @@ import numpy as np
 
 from gibbs.data import HierarchicalData
 from gibbs.families import normalize_family
+from gibbs.inference_data import OBS_DIM
 from gibbs.priors import Priors, default_priors
 from reference_models.twins import build_twin, model_var_names, twin_key
 
@@ -178,7 +179,10 @@ def sample_model(
     if log_likelihood:
         pm.compute_log_likelihood(idata, model=model, progressbar=False)
     if "observed_data" not in idata.groups() and observed is not None:
-        idata.add_groups(observed_data={"y": np.asarray(observed)})
+        import xarray as xr
+
+        # A Dataset, not a dict: ArviZ would treat a dict as draws and add chain/draw dims.
+        idata.add_groups(observed_data=xr.Dataset({"y": (OBS_DIM, np.asarray(observed))}))
     idata.posterior.attrs["compile_time"] = compile_time
     idata.posterior.attrs["sampling_time"] = sampling_time
     return idata
