@@ -365,13 +365,15 @@ class HierarchicalData:
             "group_dim": self.group_dim,
         }
 
-    def replace(self, y: Any = None, rows: Any = None) -> HierarchicalData:
+    def replace(self, y: Any = None, rows: Any = None, trials: Any = None) -> HierarchicalData:
         """Return the same design with another outcome and/or a subset of rows.
 
         Parameters
         ----------
         y : array_like, shape (n,), optional
             New outcome for every row (before any subsetting).
+        trials : array_like, shape (n,), optional
+            New binomial trials for every row (before any subsetting).
         rows : array_like of bool or int, optional
             Rows to keep. Every group stays (groups left without rows are predicted from U).
 
@@ -381,6 +383,7 @@ class HierarchicalData:
             Validated anew.
         """
         y = self.y if y is None else np.asarray(y, dtype=float)
+        trials = self.trials if trials is None else np.asarray(trials, dtype=float)
         keep = slice(None) if rows is None else np.asarray(rows)
         return HierarchicalData(
             y=y[keep],
@@ -392,7 +395,7 @@ class HierarchicalData:
             u_names=self.u_names,
             group_dim=self.group_dim,
             y_name=self.y_name,
-            trials=None if self.trials is None else self.trials[keep],
+            trials=None if trials is None else trials[keep],
         )
 
     @property

@@ -460,14 +460,5 @@ def simulate_binomial(
     m = np.broadcast_to(np.asarray(trials, dtype=int), (data.n,))
     eta = truth.alpha[data.group] + data.X @ truth.beta
     y = np.random.default_rng(outcome_seed).binomial(m, success_probability(family, eta))
-    data = HierarchicalData(
-        y=y.astype(float),
-        X=data.X,
-        group=data.group,
-        U=data.U,
-        group_names=data.group_names,
-        x_names=data.x_names,
-        u_names=data.u_names,
-        trials=None if np.all(m == 1) else m,
-    )
+    data = data.replace(y=y.astype(float), trials=None if np.all(m == 1) else m)
     return data, dataclasses.replace(truth, sigma_y=float("nan"))

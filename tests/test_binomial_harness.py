@@ -83,22 +83,17 @@ def test_every_binomial_mutant_is_caught_on_radon(references, family):
     assert table["caught"].all(), table[["verdict", "max_abs_z"]]
 
 
-def test_compare_command_runs_the_logistic_comparison(capsys):
-    code = main(
-        [
-            "compare",
-            "--family",
-            "logistic",
-            "--dataset",
-            "separation",
-            "--reference",
-            "nutpie",
-            "--draws",
-            "5000",
-            "--no-report",
-        ]
-    )
+@pytest.mark.parametrize(
+    ("family", "dataset", "draws", "expect"),
+    [
+        ("logistic", "separation", "5000", "only failures (intercept -> -inf)"),
+        ("probit", "radon", "2000", "dataset: radon (M2), above_action_level"),
+    ],
+)
+def test_compare_command_runs_the_binomial_comparison(capsys, family, dataset, draws, expect):
+    args = ["compare", "--family", family, "--dataset", dataset, "--reference", "nutpie"]
+    code = main([*args, "--draws", draws, "--no-report"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "verdict: AGREE" in out
-    assert "only failures (intercept -> -inf)" in out
+    assert expect in out

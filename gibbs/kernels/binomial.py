@@ -30,7 +30,7 @@ from polyagamma import random_polyagamma
 
 from gibbs.data import HierarchicalData
 from gibbs.families import BINOMIAL_FAMILIES, binomial_loglik, check_outcome
-from gibbs.kernels.gaussian import _LOG_2PI, _gaussian_draw, _inverse_and_root, group_ss
+from gibbs.kernels.gaussian import _gaussian_draw, _inverse_and_root, group_level_log_density
 from gibbs.kernels.scales import draw_collapsed_scale, truncated_normal_positive
 from gibbs.priors import Priors
 
@@ -262,18 +262,12 @@ def collapsed_sigma_alpha_binomial(
 # --------------------------------------------------------------------------- log density
 def log_joint_binomial(state: BinomialState, model: BinomialModel) -> np.ndarray:
     """Log joint density log p(y, alpha, beta, gamma, sigma_alpha), per chain."""
-    d, pr = model.data, model.priors
+    pr = model.priors
     eta = linear_predictor(state, model)
     loglik = binomial_loglik(model.family, eta, model.Y, model.trials).sum(axis=1)
-    ss_a = group_ss(state, model)
-    logp_alpha = (
-        -0.5 * d.n_groups * _LOG_2PI
-        - d.n_groups * np.log(state.sigma_alpha)
-        - 0.5 * ss_a / state.sigma_alpha**2
-    )
     return (
         loglik
-        + logp_alpha
+        + group_level_log_density(state, model)
         + pr.beta.logpdf(state.beta)
         + pr.gamma.logpdf(state.gamma)
         + pr.sigma_alpha.logpdf(state.sigma_alpha)

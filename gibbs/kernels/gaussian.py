@@ -37,6 +37,7 @@ __all__ = [
     "asis_sigma_alpha",
     "chain_dot",
     "collapsed_sigma_alpha",
+    "group_level_log_density",
     "group_ss",
     "log_joint",
     "residual_ss",
@@ -384,6 +385,13 @@ def collapsed_sigma_alpha(streams, state: State, model: GaussianModel) -> State:
     return state._replace(sigma_alpha=sigma)
 
 
+def group_level_log_density(state, model) -> np.ndarray:
+    """Sum over groups of log N(alpha_j | U_j gamma, sigma_alpha^2), per chain (any family)."""
+    J = model.data.n_groups
+    ss_a = group_ss(state, model)
+    return -0.5 * J * _LOG_2PI - J * np.log(state.sigma_alpha) - 0.5 * ss_a / state.sigma_alpha**2
+
+
 def log_joint(state: State, model: GaussianModel) -> np.ndarray:
     """Log joint density log p(y, alpha, beta, gamma, sigma_y, sigma_alpha), per chain.
 
@@ -391,13 +399,8 @@ def log_joint(state: State, model: GaussianModel) -> np.ndarray:
     """
     d, pr = model.data, model.priors
     ss_y = residual_ss(state, model)
-    ss_a = group_ss(state, model)
     loglik = -0.5 * d.n * _LOG_2PI - d.n * np.log(state.sigma_y) - 0.5 * ss_y / state.sigma_y**2
-    logp_alpha = (
-        -0.5 * d.n_groups * _LOG_2PI
-        - d.n_groups * np.log(state.sigma_alpha)
-        - 0.5 * ss_a / state.sigma_alpha**2
-    )
+    logp_alpha = group_level_log_density(state, model)
     return (
         loglik
         + logp_alpha
