@@ -104,3 +104,44 @@ def test_geweke_command_passes_correct_and_fails_mutant(tmp_path, capsys):
         == 1
     )
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_data_summary_of_the_binary_outcome(capsys):
+    assert main(["data", "--family", "logistic"]) == 0
+    out = capsys.readouterr().out
+    assert "outcome        above_action_level" in out
+    assert "406 of 919 trials (44.2%); 8 groups with only failures, 10 with only successes" in out
+
+
+def test_separation_data_needs_a_binomial_family(capsys):
+    assert main(["data", "--dataset", "separation"]) == 2
+    assert "needs --family logistic or probit" in capsys.readouterr().err
+
+
+def test_binomial_geweke_and_sbc_commands_use_calibration_priors(tmp_path, capsys):
+    assert (
+        main(["geweke", "--family", "probit", "--iterations", "300", "--out", str(tmp_path)]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "family probit" in out and "InverseGamma(alpha=3.0, beta=2.0)" in out
+    assert (
+        main(
+            [
+                "geweke",
+                "--family",
+                "logistic",
+                "--mutant",
+                "pg_double_shape",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 1
+    )
+    assert main(["geweke", "--family", "logistic", "--scheme", "interweaving"]) == 2
+    assert "does not exist for the logistic family" in capsys.readouterr().err
+    sbc = ["sbc", "--family", "logistic", "--replications", "20", "--out", str(tmp_path / "s")]
+    assert main([*sbc, "--quiet"]) == 0
+    summary = json.loads((tmp_path / "s" / "summary.json").read_text())
+    assert summary["replications"] == 20
+    assert "sigma_y" not in {t["quantity"] for t in summary["tests"]}

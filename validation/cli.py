@@ -184,6 +184,19 @@ def _cmd_data(args: argparse.Namespace) -> int:
         f"group sizes    min {q['min']:g}, q25 {q['q25']:g}, median {q['median']:g}, "
         f"q75 {q['q75']:g}, max {q['max']:g}"
     )
+    if args.family != "gaussian":
+        import numpy as np
+
+        trials = data.binomial_trials
+        s = np.bincount(data.group, data.y, data.n_groups)
+        m = np.bincount(data.group, trials, data.n_groups)
+        observed = data.stats.n_j > 0
+        print(
+            f"successes      {data.y.sum():g} of {trials.sum():g} trials "
+            f"({100 * data.y.sum() / trials.sum():.1f}%); "
+            f"{int(np.sum(observed & (s == 0)))} groups with only failures, "
+            f"{int(np.sum(observed & (s == m)))} with only successes"
+        )
     print(f"X (individual) {', '.join(summary['individual_predictors']) or '(none)'}")
     print(f"U (group)      {', '.join(summary['group_predictors'])}")
     return EXIT_OK
