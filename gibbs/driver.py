@@ -249,7 +249,7 @@ def _alpha_indices(data: HierarchicalData, store_alpha: bool | Sequence[Any]) ->
 
 
 def sample(
-    data: HierarchicalData,
+    data_or_formula: HierarchicalData | str | None = None,
     priors: Priors | None = None,
     scheme: str = DEFAULT_SCHEME,
     draws: int = 1000,
@@ -265,13 +265,21 @@ def sample(
     log_likelihood: bool = True,
     posterior_predictive: bool = False,
     family: str = "gaussian",
+    data: HierarchicalData | Any = None,
+    trials: str | int | None = None,
 ):
     """Sample the varying-intercept model by Gibbs sampling.
 
+    ``gibbs.sample(hdata)``, ``gibbs.sample(data=hdata)`` or, with a formula in the lme4/bambi
+    syntax, ``gibbs.sample("log_radon ~ floor + log_uranium + (1 | county)", data=df)``.
+
     Parameters
     ----------
-    data : HierarchicalData
-        The data.
+    data_or_formula : HierarchicalData or str
+        The data, or a formula ``"y ~ terms + (1 | group)"`` evaluated on the DataFrame ``data``
+        (:func:`gibbs.formula.from_formula`: terms constant within every group become
+        group-level predictors). A formula and the equivalent ``HierarchicalData`` give
+        bit-identical draws for the same seed.
     priors : Priors, optional
         Defaults to Gelman & Hill's for the Gaussian family (flat on beta and gamma, uniform on
         sigma_y and sigma_alpha) and to :func:`gibbs.priors.binomial_default` for the binomial
@@ -310,6 +318,10 @@ def sample(
         ``"binomial"``) samples by Polya-Gamma augmentation and ``"probit"`` by Albert-Chib
         truncated normals, for 0/1 outcomes or successes out of ``data.trials``; their schemes
         are ``"collapsed"`` (default), ``"blocked"`` and ``"componentwise"``.
+    data : HierarchicalData or DataFrame, optional
+        The data as a keyword: a ``HierarchicalData``, or the DataFrame of a formula.
+    trials : str or int, optional
+        With a formula and a binomial family: the column (or number) of trials.
 
     Returns
     -------
@@ -324,6 +336,7 @@ def sample(
     ValueError
         For an unknown scheme, bad sizes, or priors that leave the posterior improper.
     """
+    data = _resolve_data(data_or_formula, data, trials)
     family = normalize_family(family)
     schemes = FAMILY_SCHEMES[family]
     if scheme not in schemes:
@@ -348,6 +361,25 @@ def sample(
         log_likelihood=log_likelihood,
         posterior_predictive=posterior_predictive,
     )
+
+
+def _resolve_data(data_or_formula: Any, data: Any, trials: Any) -> HierarchicalData:
+    """Return the HierarchicalData of a call to :func:`sample`, from data or a formula."""
+    from gibbs.formula import from_formula, is_formula
+
+    if is_formula(data_or_formula):
+        return from_formula(data_or_formula, data, trials=trials)
+    if data_or_formula is not None and data is not None:
+        raise ValueError("pass the data once: sample(hdata) or sample(formula, data=df)")
+    data = data_or_formula if data_or_formula is not None else data
+    if not isinstance(data, HierarchicalData):
+        raise ValueError(
+            "sample needs a HierarchicalData, or a formula string and data=DataFrame; got "
+            f"{type(data).__name__}"
+        )
+    if trials is not None:
+        raise ValueError("trials= goes with a formula; for HierarchicalData set its trials")
+    return data
 
 
 def sample_sweep(

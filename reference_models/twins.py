@@ -46,7 +46,7 @@ from gibbs.priors import (
     default_priors,
 )
 
-__all__ = ["PARAMETERIZATIONS", "build_twin", "model_var_names"]
+__all__ = ["PARAMETERIZATIONS", "build_twin", "model_var_names", "twin_from_formula"]
 
 PARAMETERIZATIONS = ("noncentered", "centered")
 
@@ -162,3 +162,21 @@ def twin_key(
         parameterization,
         family,
     )
+
+
+def twin_from_formula(
+    formula: str,
+    data,
+    priors: Priors | None = None,
+    parameterization: str = "noncentered",
+    family: str = "gaussian",
+    trials: str | int | None = None,
+):
+    """Build the PyMC twin of the model a formula describes (:func:`gibbs.formula.from_formula`).
+
+    The formula is parsed once into the same ``HierarchicalData`` that ``gibbs.sample(formula,
+    data=df)`` samples, so the twin is the same model by construction.
+    """
+    from gibbs.formula import from_formula
+
+    return build_twin(from_formula(formula, data, trials=trials), priors, parameterization, family)

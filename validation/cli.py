@@ -11,6 +11,8 @@ import json
 import sys
 from collections.abc import Sequence
 
+import numpy as np
+
 from gibbs.data import HierarchicalData
 
 __all__ = ["build_parser", "load_dataset", "main"]
@@ -49,6 +51,12 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--groups", type=int, default=30, help="synthetic: number of groups")
     group.add_argument("--group-size", type=int, default=10, help="synthetic: rows per group")
     group.add_argument("--data-seed", type=int, default=0, help="synthetic: simulation seed")
+    group.add_argument(
+        "--formula",
+        help="model formula on the dataset's table, e.g. 'log_radon ~ floor + log_uranium + "
+        "(1 | county)' (radon columns: log_radon, above_action_level, floor, county, "
+        "log_uranium; radon-all adds state; synthetic: y, x0, u1, group); replaces --model",
+    )
     group.add_argument(
         "--trials", type=int, default=1, help="synthetic binomial: trials per row (default 1)"
     )
@@ -107,11 +115,56 @@ def _add_calibration_options(
     parser.add_argument("--out", default=out, help="output folder")
 
 
-def load_dataset(args: argparse.Namespace) -> HierarchicalData:
-    """Build the dataset named by the parsed ``--dataset`` and ``--family`` options."""
+def dataset_frame(args: argparse.Namespace):
+    """Return the table of ``--dataset`` that a ``--formula`` is evaluated on (a row per unit)."""
     import numpy as np
 
     from gibbs import datasets
+
+    if args.dataset == "radon":
+        houses, counties = datasets.load_radon_frame()
+        frame = houses.join(counties, on="county")
+    elif args.dataset == "radon-all":
+        frame = datasets.load_radon_all(args.data_dir).houses
+        if args.states:
+            frame = frame[frame["state"].isin(args.states)]
+        frame = frame.dropna(subset=["floor", "log_uranium"]).reset_index(drop=True)
+    else:
+        args = argparse.Namespace(**{**vars(args), "formula": None})
+        data = load_dataset(args)
+        return _frame_of(data)
+    frame = frame.assign(
+        above_action_level=(frame["log_radon"] > np.log(datasets.EPA_ACTION_LEVEL)).astype(float)
+    )
+    return frame
+
+
+def _frame_of(data: HierarchicalData):
+    """One row per individual: y, the X columns, the group label and the U columns."""
+    import pandas as pd
+
+    frame = pd.DataFrame(data.X, columns=list(data.x_names))
+    frame.insert(0, data.y_name, data.y)
+    frame[data.group_dim] = np.asarray(data.group_names, dtype=object)[data.group]
+    for k, name in enumerate(data.u_names[1:], start=1):
+        frame[name] = data.U[data.group, k]
+    if data.trials is not None:
+        frame["trials"] = data.trials
+    return frame
+
+
+def load_dataset(args: argparse.Namespace) -> HierarchicalData:
+    """Build the dataset named by the parsed ``--dataset``, ``--family`` and ``--formula``."""
+    import numpy as np
+
+    from gibbs import datasets
+
+    if getattr(args, "formula", None):
+        from gibbs.formula import from_formula
+
+        frame = dataset_frame(args)
+        trials = "trials" if "trials" in frame.columns else None
+        return from_formula(args.formula, frame, trials=trials)
 
     floor = args.model != "M0"
     uranium = args.model == "M2"
@@ -172,7 +225,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
         return EXIT_OK
     q = summary["group_size_quantiles"]
-    print(f"dataset        {args.dataset} ({args.model})")
+    print(f"dataset        {args.dataset} ({args.formula or args.model})")
     print(f"outcome        {summary['outcome']}")
     print(f"rows           {summary['rows']}")
     print(
@@ -207,7 +260,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     data = load_dataset(args)
     priors = resolve_priors(args)
-    label = f"{args.dataset} ({args.model})" + (f" {' '.join(args.states)}" if args.states else "")
+    label = f"{args.dataset} ({args.formula or args.model})" + (
+        f" {' '.join(args.states)}" if args.states else ""
+    )
     if args.family != "gaussian":
         label += f", {data.y_name}"
     comparison, _ = run_compare(
