@@ -200,6 +200,19 @@ def test_polyagamma_package_draws_follow_the_pg_density(h, z):
     assert stats.kstest(draws, lambda x: polyagamma_cdf(x, h=h, z=z)).pvalue > LEVEL
     # Control: the same draws against a PG with another tilt.
     assert stats.kstest(draws, lambda x: polyagamma_cdf(x, h=h, z=z + 1.5)).pvalue < LEVEL
+    # Independent of the package's own series: the closed-form mean and variance of PG(h, z)
+    # (Polson, Scott & Windle 2013): h tanh(z/2) / (2z) and h (sinh z - z) / (4 z^3 cosh^2(z/2)),
+    # with limits h/4 and h/24 at z = 0.
+    if z == 0:
+        mean, var = h / 4, h / 24
+    else:
+        mean = h * np.tanh(z / 2) / (2 * z)
+        var = h * (np.sinh(z) - z) / (4 * z**3 * np.cosh(z / 2) ** 2)
+    critical = stats.norm.isf(LEVEL / 4)  # two tests, two-sided, Bonferroni
+    assert abs(draws.mean() - mean) < critical * np.sqrt(var / draws.size)
+    # Standard error of the sample variance from the sample fourth central moment.
+    m4 = np.mean((draws - draws.mean()) ** 4)
+    assert abs(draws.var() - var) < critical * np.sqrt((m4 - draws.var() ** 2) / draws.size)
 
 
 @pytest.mark.parametrize("trials", [1, 3])
