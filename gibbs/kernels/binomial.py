@@ -169,8 +169,8 @@ def latent_logistic(streams, state: BinomialState, model: BinomialModel) -> Bino
 
     Each chain uses its own ``latent`` generator, so its draws do not depend on the others.
     """
-    # The only dependency beyond numpy and scipy, imported where it is needed (the issue that
-    # asked for the logistic model asked for a maintained sampler rather than a new one).
+    # The samplers' one dependency beyond numpy and scipy (a maintained Polya-Gamma sampler
+    # rather than a new one), imported where it is needed.
     from polyagamma import random_polyagamma
 
     eta = linear_predictor(state, model)
