@@ -19,10 +19,10 @@ from gibbs.kernels import FAMILY_SCHEMES
 from gibbs.kernels.binomial import (
     BinomialModel,
     BinomialState,
-    _group_offsets,
-    _weighted_group_stats,
+    collapsed_residuals,
     latent_probit,
     linear_predictor,
+    with_latent,
 )
 from gibbs.kernels.scales import (
     draw_collapsed_scale,
@@ -41,7 +41,7 @@ def _pg_with(shape_factor: float = 1.0, tilt: bool = True, centred_response: boo
         for c, gen in enumerate(streams.latent):
             random_polyagamma(shape_factor * model.trials, z[c], out=omega[c], random_state=gen)
         r = model.kappa if centred_response else model.Y
-        return state._replace(w=omega, r=np.broadcast_to(r, eta.shape))
+        return with_latent(state, model, omega, np.broadcast_to(r, eta.shape))
 
     return block
 
@@ -66,16 +66,13 @@ def probit_untruncated(streams, state: BinomialState, model: BinomialModel):
     z = eta + np.where(u < 0.5, -1.0, 1.0) * truncated_normal_positive(
         np.zeros_like(eta), 1.0, np.abs(2 * u - 1)
     )
-    return state._replace(w=np.broadcast_to(model.trials, eta.shape), r=z)
+    return with_latent(state, model, np.broadcast_to(model.trials, eta.shape), z)
 
 
 def collapsed_with_row_counts(streams, state: BinomialState, model: BinomialModel):
     """Collapsed sigma_alpha step with the Gaussian model's 1 / n_j noise variance, not 1 / W_j."""
-    W, R, WX = _weighted_group_stats(state, model)
-    obs = model.observed_groups
-    mean_alpha = np.matmul(state.gamma[:, None, :], model.data.U[obs].T)[:, 0]
-    resid = (R[:, obs] - _group_offsets(state, WX)[:, obs]) / W[:, obs] - mean_alpha
-    n_j = np.broadcast_to(model.data.stats.n_j[obs], resid.shape)
+    resid, _ = collapsed_residuals(state, model)
+    n_j = np.broadcast_to(model.data.stats.n_j[model.observed_groups], resid.shape)
     sigma = draw_collapsed_scale(
         streams, model.priors.sigma_alpha, state.sigma_alpha, resid, 1.0 / n_j
     )
@@ -91,11 +88,9 @@ def _swap(family: str, **blocks: Callable) -> tuple[Callable, ...]:
 
 def collapsed_without_jacobian(streams, state: BinomialState, model: BinomialModel):
     """Collapsed slice step on log sigma_alpha that forgets the Jacobian of sigma -> log sigma."""
-    W, R, WX = _weighted_group_stats(state, model)
-    obs = model.observed_groups
-    mean_alpha = np.matmul(state.gamma[:, None, :], model.data.U[obs].T)[:, 0]
-    resid2 = ((R[:, obs] - _group_offsets(state, WX)[:, obs]) / W[:, obs] - mean_alpha) ** 2
-    noise_var = (1.0 / W[:, obs])[:, None, :]
+    resid, W_obs = collapsed_residuals(state, model)
+    resid2 = resid**2
+    noise_var = (1.0 / W_obs)[:, None, :]
     prior = model.priors.sigma_alpha
 
     def logf(x):

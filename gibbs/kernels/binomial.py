@@ -43,7 +43,9 @@ __all__ = [
     "update_alpha_binomial",
     "update_beta_binomial",
     "update_beta_gamma_binomial",
+    "collapsed_residuals",
     "collapsed_sigma_alpha_binomial",
+    "with_latent",
 ]
 
 
@@ -58,6 +60,9 @@ class BinomialState(NamedTuple):
     sigma_alpha, aux_alpha : ndarray, shape (chains,)
     w, r : ndarray, shape (chains, n)
         Latent precision and precision-weighted pseudo-response of every row.
+    group_stats : tuple, optional
+        Their per-group sums (W, R, sum w X), set with them by :func:`with_latent` so that the
+        blocks of one sweep share them; ``None`` means "compute from w and r".
     """
 
     alpha: np.ndarray
@@ -67,6 +72,7 @@ class BinomialState(NamedTuple):
     aux_alpha: np.ndarray
     w: np.ndarray
     r: np.ndarray
+    group_stats: tuple | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,8 +155,22 @@ def _group_sums(A: np.ndarray, model: BinomialModel) -> np.ndarray:
     return np.bincount(index.ravel(), A.ravel(), C * J).reshape(C, J)
 
 
+def with_latent(
+    state: BinomialState, model: BinomialModel, w: np.ndarray, r: np.ndarray
+) -> BinomialState:
+    """Return ``state`` with new latent variables and their per-group sums.
+
+    Every block that changes w or r goes through here, so that the sums, which the three
+    Gaussian blocks of a sweep all need, are computed once per sweep.
+    """
+    state = state._replace(w=w, r=r, group_stats=None)
+    return state._replace(group_stats=_weighted_group_stats(state, model))
+
+
 def _weighted_group_stats(state: BinomialState, model: BinomialModel):
     """W_j = sum w, R_j = sum r and WX_j = sum w X (chains, J, p) over each group's rows."""
+    if state.group_stats is not None:
+        return state.group_stats
     W = _group_sums(state.w, model)
     R = _group_sums(np.broadcast_to(state.r, state.w.shape), model)
     X = model.data.X
@@ -177,7 +197,7 @@ def latent_logistic(streams, state: BinomialState, model: BinomialModel) -> Bino
     omega = np.empty(eta.shape)
     for c, gen in enumerate(streams.latent):
         random_polyagamma(model.trials, eta[c], out=omega[c], random_state=gen)
-    return state._replace(w=omega, r=np.broadcast_to(model.kappa, eta.shape))
+    return with_latent(state, model, omega, np.broadcast_to(model.kappa, eta.shape))
 
 
 def latent_probit(streams, state: BinomialState, model: BinomialModel) -> BinomialState:
@@ -190,7 +210,7 @@ def latent_probit(streams, state: BinomialState, model: BinomialModel) -> Binomi
     sign = np.where(success, 1.0, -1.0)
     z = sign * truncated_normal_positive(sign * eta_t, 1.0, u)
     r = z if model.bernoulli else np.add.reduceat(z, model.row_starts, axis=1)
-    return state._replace(w=np.broadcast_to(model.trials, eta.shape), r=r)
+    return with_latent(state, model, np.broadcast_to(model.trials, eta.shape), r)
 
 
 LATENT = {"logistic": latent_logistic, "probit": latent_probit}
@@ -252,14 +272,22 @@ def collapsed_sigma_alpha_binomial(
     N(0, 1 / W_j + sigma_alpha^2); one exact slice step on log sigma_alpha, for any scale prior.
     As in the Gaussian model, alpha must be drawn next.
     """
+    resid, W_obs = collapsed_residuals(state, model)
+    sigma = draw_collapsed_scale(
+        streams, model.priors.sigma_alpha, state.sigma_alpha, resid, 1.0 / W_obs
+    )
+    return state._replace(sigma_alpha=sigma)
+
+
+def collapsed_residuals(
+    state: BinomialState, model: BinomialModel
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean pseudo-residual and total weight W_j of every group with rows, per chain."""
     W, R, WX = _weighted_group_stats(state, model)
     obs = model.observed_groups
     mean_alpha = np.matmul(state.gamma[:, None, :], model.data.U[obs].T)[:, 0]
     resid = (R[:, obs] - _group_offsets(state, WX)[:, obs]) / W[:, obs] - mean_alpha
-    sigma = draw_collapsed_scale(
-        streams, model.priors.sigma_alpha, state.sigma_alpha, resid, 1.0 / W[:, obs]
-    )
-    return state._replace(sigma_alpha=sigma)
+    return resid, W[:, obs]
 
 
 # --------------------------------------------------------------------------- log density
