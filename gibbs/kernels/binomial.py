@@ -174,8 +174,10 @@ def _weighted_group_stats(state: BinomialState, model: BinomialModel):
     W = _group_sums(state.w, model)
     R = _group_sums(np.broadcast_to(state.r, state.w.shape), model)
     X = model.data.X
-    WX = np.stack([_group_sums(state.w * X[:, k], model) for k in range(model.data.p)], axis=-1)
-    return W, R, WX.reshape(W.shape + (model.data.p,))
+    WX = np.empty(W.shape + (model.data.p,))  # p may be 0 (intercept-only model)
+    for k in range(model.data.p):
+        WX[..., k] = _group_sums(state.w * X[:, k], model)
+    return W, R, WX
 
 
 def _group_offsets(state: BinomialState, WX: np.ndarray) -> np.ndarray:
