@@ -35,6 +35,7 @@ __all__ = [
     "load_radon_frame",
     "simulate_binomial",
     "simulate_hierarchical",
+    "simulate_slopes",
 ]
 
 RADON_DIR_ENV = "GIBBS_SUITE_RADON_DIR"
@@ -462,3 +463,85 @@ def simulate_binomial(
     y = np.random.default_rng(outcome_seed).binomial(m, success_probability(family, eta))
     data = data.replace(y=y.astype(float), trials=None if np.all(m == 1) else m)
     return data, dataclasses.replace(truth, sigma_y=float("nan"))
+
+
+def simulate_slopes(
+    n_groups: int = 30,
+    group_sizes: int | np.ndarray = 10,
+    *,
+    gamma: np.ndarray | list[float] = (1.0, 0.7),
+    mean_slopes: np.ndarray | list[float] = (-0.5,),
+    Sigma: np.ndarray | list[list[float]] = ((0.16, -0.05), (-0.05, 0.09)),
+    beta: np.ndarray | list[float] = (),
+    sigma_y: float = 0.8,
+    seed: int | np.random.SeedSequence | None = 0,
+) -> tuple[HierarchicalData, tuple[str, ...], dict[str, np.ndarray]]:
+    """Simulate the varying-slopes model (:mod:`gibbs.slopes`) with known parameters.
+
+    Columns ``z1..`` of X have varying slopes, ``x0..`` fixed ones; all are standard normal, as
+    are U's non-intercept columns (U's first column is ones).
+
+    Parameters
+    ----------
+    n_groups : int
+        Number of groups ``J``.
+    group_sizes : int or array of int, shape (J,)
+        Rows per group (zeros allowed).
+    gamma : array_like, shape (q,)
+        Group-level coefficients of the intercepts, intercept first.
+    mean_slopes : array_like, shape (K - 1,)
+        Mean of each varying slope.
+    Sigma : array_like, shape (K, K)
+        Covariance of (intercept, slopes) around their means.
+    beta : array_like, shape (p,)
+        Coefficients of the non-varying predictors.
+    sigma_y : float
+        Residual standard deviation.
+    seed : int or SeedSequence, optional
+        Seed of the simulation.
+
+    Returns
+    -------
+    data : HierarchicalData
+    slopes : tuple of str
+        The varying columns, to pass as ``slopes=``.
+    truth : dict
+        ``alpha`` (J, K), ``gamma``, ``gamma_slope``, ``beta``, ``sigma_y``, ``Sigma``.
+    """
+    gamma = np.atleast_1d(np.asarray(gamma, dtype=float))
+    mean_slopes = np.atleast_1d(np.asarray(mean_slopes, dtype=float))
+    beta = np.atleast_1d(np.asarray(beta, dtype=float))
+    Sigma = np.asarray(Sigma, dtype=float)
+    K = mean_slopes.size + 1
+    if Sigma.shape != (K, K) or np.any(np.linalg.eigvalsh(Sigma) <= 0):
+        raise ValueError(f"Sigma must be a {K} x {K} positive definite matrix")
+    sizes = np.broadcast_to(np.asarray(group_sizes, dtype=int), (n_groups,))
+    rng = np.random.default_rng(seed)
+    q = gamma.size
+    U = np.column_stack([np.ones(n_groups), rng.standard_normal((n_groups, q - 1))])
+    means = np.column_stack([U @ gamma, np.tile(mean_slopes, (n_groups, 1))])
+    alpha = means + rng.standard_normal((n_groups, K)) @ np.linalg.cholesky(Sigma).T
+    group = np.repeat(np.arange(n_groups), sizes)
+    n = group.size
+    Zs = rng.standard_normal((n, K - 1))
+    Xf = rng.standard_normal((n, beta.size))
+    mu = alpha[group, 0] + np.sum(Zs * alpha[group, 1:], axis=1) + Xf @ beta
+    slopes = tuple(f"z{k}" for k in range(1, K))
+    data = HierarchicalData(
+        y=mu + sigma_y * rng.standard_normal(n),
+        X=np.column_stack([Zs, Xf]),
+        group=group,
+        U=U,
+        group_names=tuple(f"g{j}" for j in range(n_groups)),
+        x_names=(*slopes, *(f"x{k}" for k in range(beta.size))),
+        u_names=("intercept", *(f"u{k}" for k in range(1, q))),
+    )
+    truth = {
+        "alpha": alpha,
+        "gamma": gamma,
+        "gamma_slope": mean_slopes,
+        "beta": beta,
+        "sigma_y": np.asarray(sigma_y, dtype=float),
+        "Sigma": Sigma,
+    }
+    return data, slopes, truth

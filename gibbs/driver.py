@@ -19,7 +19,15 @@ from gibbs.families import normalize_family
 from gibbs.kernels import FAMILY_SCHEMES
 from gibbs.kernels.binomial import BinomialModel, BinomialState, log_joint_binomial
 from gibbs.kernels.gaussian import GaussianModel, State, log_joint
+from gibbs.kernels.slopes import SlopesModel, SlopesState, log_joint_slopes
 from gibbs.priors import Priors, default_priors
+from gibbs.slopes import (
+    DEFAULT_SLOPES_SCHEME,
+    SLOPES_SCHEMES,
+    SlopesPriors,
+    initial_state_slopes,
+    slopes_inference_data,
+)
 from gibbs.streams import ChainStreams, chain_seed_sequences
 
 __all__ = ["DEFAULT_SCHEME", "initial_state", "run_chains", "sample", "sample_sweep"]
@@ -165,9 +173,9 @@ class _Progress:
 
 
 def run_chains(
-    model: GaussianModel | BinomialModel,
+    model: GaussianModel | BinomialModel | SlopesModel,
     sweep: Sequence[Callable],
-    state: State | BinomialState,
+    state: State | BinomialState | SlopesState,
     streams: ChainStreams,
     *,
     draws: int,
@@ -182,9 +190,10 @@ def run_chains(
     A ``KeyboardInterrupt`` stops the loop and keeps every draw finished so far.
     """
     C = streams.chains
-    names = [name for name in _PARAMS if name in state._fields]
+    params = (*_PARAMS, "Sigma") if isinstance(model, SlopesModel) else _PARAMS
+    names = [name for name in params if name in state._fields]
     store = {name: np.empty((C, draws, *getattr(state, name).shape[1:]), dtype) for name in names}
-    store["alpha"] = np.empty((C, draws, keep_alpha.size), dtype)
+    store["alpha"] = np.empty((C, draws, keep_alpha.size, *state.alpha.shape[2:]), dtype)
     store["lp"] = np.empty((C, draws), float)
     total = tune + draws * thin
     kept = 0
@@ -196,6 +205,8 @@ def run_chains(
         not gaussian or keep_alpha.size < model.data.n_groups or np.dtype(dtype) != np.float64
     )
     lp_function = log_joint if gaussian else log_joint_binomial
+    if isinstance(model, SlopesModel):
+        lp_function = log_joint_slopes
     timings = {"tuning_time": 0.0, "sampling_time": 0.0}
     t0 = time.perf_counter()
     try:
@@ -250,8 +261,8 @@ def _alpha_indices(data: HierarchicalData, store_alpha: bool | Sequence[Any]) ->
 
 def sample(
     data_or_formula: HierarchicalData | str | None = None,
-    priors: Priors | None = None,
-    scheme: str = DEFAULT_SCHEME,
+    priors: Priors | SlopesPriors | None = None,
+    scheme: str | None = None,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -267,8 +278,9 @@ def sample(
     family: str = "gaussian",
     data: HierarchicalData | Any = None,
     trials: str | int | None = None,
+    slopes: Sequence[str] | None = None,
 ):
-    """Sample the varying-intercept model by Gibbs sampling.
+    """Sample the varying-intercept (or varying-slopes) model by Gibbs sampling.
 
     ``gibbs.sample(hdata)``, ``gibbs.sample(data=hdata)`` or, with a formula in the lme4/bambi
     syntax, ``gibbs.sample("log_radon ~ floor + log_uranium + (1 | county)", data=df)``.
@@ -284,13 +296,14 @@ def sample(
         Defaults to Gelman & Hill's for the Gaussian family (flat on beta and gamma, uniform on
         sigma_y and sigma_alpha) and to :func:`gibbs.priors.binomial_default` for the binomial
         families (N(0, 2.5^2) on beta and gamma, uniform on sigma_alpha).
-    scheme : {"collapsed", "interweaving", "blocked", "componentwise"}
+    scheme : {"collapsed", "interweaving", "blocked", "componentwise"}, optional
         Update scheme; all target the same posterior. ``"collapsed"`` (default: the most
         effective samples per second on radon, docs/benchmarks.md) draws (beta, gamma) and then
         sigma_alpha with alpha integrated out, then alpha and sigma_y; ``"interweaving"`` draws
         (beta, gamma) with alpha integrated out and interweaves (ASIS) a non-centered draw of
         (beta, gamma, sigma_alpha); ``"blocked"`` omits the interweaving; ``"componentwise"`` is
-        the source article's order with corrected draws.
+        the source article's order with corrected draws. With varying slopes the schemes are
+        ``"blocked"`` (default) and ``"componentwise"`` (:mod:`gibbs.slopes`).
     draws, tune : int
         Kept draws per chain, and warm-up iterations discarded before them.
     chains : int
@@ -322,11 +335,16 @@ def sample(
         The data as a keyword: a ``HierarchicalData``, or the DataFrame of a formula.
     trials : str or int, optional
         With a formula and a binomial family: the column (or number) of trials.
+    slopes : sequence of str, optional
+        Columns of ``data.X`` whose coefficients vary by group besides the intercept (Gaussian
+        family): the varying-slopes model of :mod:`gibbs.slopes`, with ``priors`` a
+        :class:`gibbs.slopes.SlopesPriors`. A formula says the same with ``(1 + x | group)``.
 
     Returns
     -------
     arviz.InferenceData
-        ``posterior`` (alpha, beta, gamma, sigma_y (Gaussian only), sigma_alpha),
+        ``posterior`` (alpha, beta, gamma, sigma_y (Gaussian only), sigma_alpha; with varying
+        slopes also gamma_slope and the correlations rho_alpha),
         ``sample_stats`` (lp),
         ``log_likelihood``, ``observed_data``, ``constant_data`` and optionally
         ``posterior_predictive``; attributes record scheme, priors, seed and version.
@@ -336,9 +354,20 @@ def sample(
     ValueError
         For an unknown scheme, bad sizes, or priors that leave the posterior improper.
     """
-    data = _resolve_data(data_or_formula, data, trials)
+    data, formula_slopes = _resolve_data(data_or_formula, data, trials)
+    if slopes is not None and formula_slopes:
+        raise ValueError("give the varying slopes once: in the formula or as slopes=")
+    slopes = tuple(slopes if slopes is not None else formula_slopes)
     family = normalize_family(family)
-    schemes = FAMILY_SCHEMES[family]
+    if slopes:
+        if family != "gaussian":
+            raise ValueError(
+                f"varying slopes are built for the Gaussian family only, not {family!r}"
+            )
+        schemes, default = SLOPES_SCHEMES, DEFAULT_SLOPES_SCHEME
+    else:
+        schemes, default = FAMILY_SCHEMES[family], DEFAULT_SCHEME
+    scheme = default if scheme is None else scheme
     if scheme not in schemes:
         raise ValueError(
             f"unknown scheme {scheme!r} for the {family} family; choose one of {sorted(schemes)}"
@@ -360,15 +389,18 @@ def sample(
         dtype=dtype,
         log_likelihood=log_likelihood,
         posterior_predictive=posterior_predictive,
+        slopes=slopes,
     )
 
 
-def _resolve_data(data_or_formula: Any, data: Any, trials: Any) -> HierarchicalData:
-    """Return the HierarchicalData of a call to :func:`sample`, from data or a formula."""
-    from gibbs.formula import from_formula, is_formula
+def _resolve_data(
+    data_or_formula: Any, data: Any, trials: Any
+) -> tuple[HierarchicalData, tuple[str, ...]]:
+    """Return the HierarchicalData of a call to :func:`sample` and the formula's varying slopes."""
+    from gibbs.formula import is_formula, parse_formula
 
     if is_formula(data_or_formula):
-        return from_formula(data_or_formula, data, trials=trials)
+        return parse_formula(data_or_formula, data, trials=trials)
     if data_or_formula is not None and data is not None:
         raise ValueError("pass the data once: sample(hdata) or sample(formula, data=df)")
     data = data_or_formula if data_or_formula is not None else data
@@ -379,7 +411,7 @@ def _resolve_data(data_or_formula: Any, data: Any, trials: Any) -> HierarchicalD
         )
     if trials is not None:
         raise ValueError("trials= goes with a formula; for HierarchicalData set its trials")
-    return data
+    return data, ()
 
 
 def sample_sweep(
@@ -400,6 +432,7 @@ def sample_sweep(
     log_likelihood: bool = True,
     posterior_predictive: bool = False,
     family: str = "gaussian",
+    slopes: Sequence[str] = (),
 ):
     """Run an explicit sweep of blocks (for testing samplers, e.g. the mutants).
 
@@ -417,15 +450,29 @@ def sample_sweep(
         if int(value) != value or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value}")
     family = normalize_family(family)
-    priors = priors if priors is not None else default_priors(family)
-    if family == "gaussian":
-        model = GaussianModel(data, priors)
+    if slopes:
+        priors = priors if priors is not None else SlopesPriors()
+        if not isinstance(priors, SlopesPriors):
+            raise ValueError(
+                "varying slopes need SlopesPriors (a prior on the covariance matrix Sigma), got "
+                f"{type(priors).__name__}"
+            )
+        model = SlopesModel(data, tuple(slopes), priors)
+    elif isinstance(priors, SlopesPriors):
+        raise ValueError("SlopesPriors go with varying slopes (slopes= or '(1 + x | g)')")
     else:
-        model = BinomialModel(data, priors, family)
+        priors = priors if priors is not None else default_priors(family)
+        model = (
+            GaussianModel(data, priors)
+            if family == "gaussian"
+            else BinomialModel(data, priors, family)
+        )
     keep_alpha = _alpha_indices(data, store_alpha)
     master, chain_seqs = chain_seed_sequences(seed, chains)
     streams = ChainStreams(chain_seqs)
-    if family == "gaussian":
+    if slopes:
+        state = initial_state_slopes(model, streams, init)
+    elif family == "gaussian":
         state = initial_state(model, streams, init)
     else:
         state = initial_state_binomial(model, streams, init)
@@ -450,6 +497,7 @@ def sample_sweep(
         "scheme": label,
         "family": family,
         "priors": repr(priors),
+        **({"slopes": list(slopes)} if slopes else {}),
         "seed_entropy": str(master.entropy),
         "draws": kept,
         "tune": tune,
@@ -457,6 +505,15 @@ def sample_sweep(
         "chains": chains,
         **timings,
     }
+    if slopes:
+        return slopes_inference_data(
+            model,
+            store,
+            keep_alpha,
+            attrs,
+            log_likelihood=log_likelihood,
+            predictive_rngs=streams.predictive if posterior_predictive else None,
+        )
     from gibbs.inference_data import to_inference_data
 
     return to_inference_data(

@@ -8,8 +8,10 @@ group-level predictor (a column of ``U``); the others are individual-level predi
 That split is exactly the source article's model, so a formula and the equivalent arrays give the
 same data and, for the same seed, bit-identical draws.
 
-Varying slopes ``(1 + x | g)``, several grouping factors and nesting ``(1 | a/b)`` parse, but the
-samplers for them do not exist yet: such formulas are refused with a message that says so.
+Varying slopes ``"y ~ x + (1 + x | g)"`` (:func:`parse_formula`) name columns of X whose
+coefficients vary by group; as in lme4, the mean slope is the common term ``x``, which the formula
+must therefore contain. Several grouping factors and nesting ``(1 | a/b)`` parse, but the samplers
+for them do not exist yet: such formulas are refused with a message that says so.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ import pandas as pd
 
 from gibbs.data import HierarchicalData
 
-__all__ = ["from_formula"]
+__all__ = ["from_formula", "is_formula", "parse_formula"]
 
 
 def _unsupported(formula: str, what: str) -> ValueError:
     return ValueError(
-        f"formula {formula!r}: {what}; the samplers support one varying intercept, "
-        "'y ~ x + u + (1 | group)' (varying slopes and several grouping levels are not built yet)"
+        f"formula {formula!r}: {what}; the samplers support one grouping factor, "
+        "'y ~ x + u + (1 | group)' or 'y ~ x + (1 + x | group)' (several grouping levels are not "
+        "built yet)"
     )
 
 
@@ -35,6 +38,23 @@ def from_formula(
     formula: str, data: pd.DataFrame, *, trials: str | int | None = None
 ) -> HierarchicalData:
     """Build the varying-intercept model's data from a formula and a DataFrame.
+
+    The same as :func:`parse_formula` for a formula without varying slopes; a formula with them
+    is refused here (its data alone would lose them): use :func:`parse_formula`.
+    """
+    data_, slopes = parse_formula(formula, data, trials=trials)
+    if slopes:
+        raise ValueError(
+            f"formula {formula!r} has varying slopes {list(slopes)}: use parse_formula, which "
+            "returns them with the data"
+        )
+    return data_
+
+
+def parse_formula(
+    formula: str, data: pd.DataFrame, *, trials: str | int | None = None
+) -> tuple[HierarchicalData, tuple[str, ...]]:
+    """Build a model's data, and its varying slopes, from a formula and a DataFrame.
 
     Parameters
     ----------
@@ -48,8 +68,10 @@ def from_formula(
 
     Returns
     -------
-    HierarchicalData
+    data : HierarchicalData
         Columns named as ``formulae`` names them (``floor``, ``np.log(x)``, ``C(f)[b]``).
+    slopes : tuple of str
+        The columns of ``data.X`` whose coefficients vary by group (empty for ``(1 | g)``).
 
     Raises
     ------
@@ -71,16 +93,16 @@ def from_formula(
     groups = description.group_terms
     if not groups:
         raise _unsupported(formula, "there is no group term such as (1 | county)")
-    slopes = [str(t.expr) for t in groups if type(t.expr).__name__ != "Intercept"]
-    if slopes:
-        raise _unsupported(formula, f"it has varying slopes ({', '.join(slopes)})")
     factors = [[c.name for c in t.factor.components] for t in groups]
     if any(len(f) > 1 for f in factors):
         raise _unsupported(formula, "it has a nested or interacted grouping factor")
-    if len(factors) > 1:
-        names = ", ".join(f[0] for f in factors)
+    if len({f[0] for f in factors}) > 1:
+        names = ", ".join(sorted({f[0] for f in factors}))
         raise _unsupported(formula, f"it has several grouping factors ({names})")
     group = factors[0][0]
+    if not any(type(t.expr).__name__ == "Intercept" for t in groups):
+        raise _unsupported(formula, "its group term has no intercept ('(0 + x | g)')")
+    slope_terms = [t.expr for t in groups if type(t.expr).__name__ != "Intercept"]
     if not any(type(t).__name__ == "Intercept" for t in description.common_terms):
         raise ValueError(
             f"formula {formula!r} removes the intercept: the group-level intercept is part of "
@@ -116,12 +138,13 @@ def from_formula(
         np.minimum.at(lo, codes, column)
         np.maximum.at(hi, codes, column)
         (u_cols if np.all(hi == lo) else x_cols).append(k)
+    slopes = _slope_columns(formula, slope_terms, description, names, x_cols)
     frame = pd.DataFrame(matrix, columns=names)
     frame[y_name] = np.asarray(data[y_name], dtype=float)
     frame[group] = data[group].to_numpy()
     if isinstance(trials, str):
         frame[trials] = data[trials].to_numpy()
-    return HierarchicalData.from_dataframe(
+    hdata = HierarchicalData.from_dataframe(
         frame,
         y=y_name,
         group=group,
@@ -129,6 +152,30 @@ def from_formula(
         u=[names[k] for k in u_cols],
         trials=trials,
     )
+    return hdata, slopes
+
+
+def _slope_columns(formula, slope_terms, description, names, x_cols) -> tuple[str, ...]:
+    """Map each varying-slope term to its column of X, refusing what the model cannot express."""
+    common = {getattr(t, "name", str(t)) for t in description.common_terms}
+    slopes = []
+    for term in slope_terms:
+        label = getattr(term, "name", str(term))
+        if label not in common:
+            raise ValueError(
+                f"formula {formula!r}: the varying slope of {label} needs {label} among the common "
+                f"terms too (its mean slope), as in 'y ~ {label} + (1 + {label} | g)'"
+            )
+        matches = [names[k] for k in x_cols if names[k] == label]
+        if not matches:
+            reason = (
+                "is constant within every group, so its slope cannot vary by group"
+                if label in names
+                else "expands to several columns; give each its own numeric column"
+            )
+            raise ValueError(f"formula {formula!r}: {label} {reason}")
+        slopes.append(matches[0])
+    return tuple(slopes)
 
 
 def _top_level_terms(rhs: str) -> list[str]:

@@ -245,8 +245,8 @@ def slice_step_batched(
         constant per chain.
     x0 : ndarray, shape (chains,)
         Current points.
-    width : float
-        Width of one step of the interval.
+    width : float or ndarray, shape (chains,)
+        Width of one step of the interval (per chain: it may depend on the other coordinates).
     max_steps : int
         Largest number of widths the interval may span.
     budget : int
@@ -257,6 +257,7 @@ def slice_step_batched(
     ndarray, shape (chains,)
     """
     u = streams.uniform(budget)
+    width = np.broadcast_to(np.asarray(width, dtype=float), x0.shape)
     level = logf(x0[:, None])[:, 0] + np.log1p(-u[:, 0])
     ends = np.empty((x0.size, 2))
     ends[:, 0] = x0 - width * u[:, 1]
@@ -264,7 +265,7 @@ def slice_step_batched(
     steps = np.empty((x0.size, 2))
     steps[:, 0] = np.floor(max_steps * u[:, 2])
     steps[:, 1] = (max_steps - 1) - steps[:, 0]
-    direction = np.array([-width, width])
+    direction = np.stack([-width, width], axis=1)
     grow = steps > 0
     while grow.any():
         grow &= logf(ends) > level[:, None]
