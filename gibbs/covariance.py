@@ -151,16 +151,20 @@ class InverseWishart:
 
     Parameters
     ----------
-    nu : float
-        Degrees of freedom; proper for nu > K - 1. nu = K + 1 makes each correlation uniform
-        on (-1, 1) when Psi is diagonal (Barnard et al. 2000).
+    nu : float, optional
+        Degrees of freedom; proper for nu > K - 1. The default, K + 1, makes each correlation
+        uniform on (-1, 1) when Psi is diagonal (Barnard et al. 2000).
     scale : float or sequence of float
         Diagonal of Psi.
     """
 
-    nu: float
+    nu: float | None = None
     scale: float | tuple[float, ...] = 1.0
     uses_aux = False
+
+    def df(self, K: int) -> float:
+        """Return the degrees of freedom for K varying coefficients."""
+        return float(K + 1) if self.nu is None else float(self.nu)
 
     def psi(self, K: int) -> np.ndarray:
         """Return Psi for K varying coefficients."""
@@ -168,7 +172,7 @@ class InverseWishart:
 
     def check(self, K: int) -> None:
         """Raise ``ValueError`` unless the prior is a proper density on K x K matrices."""
-        if not self.nu > K - 1:
+        if not self.df(K) > K - 1:
             raise ValueError(
                 f"prior on Sigma: InverseWishart needs nu > K - 1 = {K - 1} for {K} varying "
                 f"coefficients, got nu = {self.nu}"
@@ -177,7 +181,8 @@ class InverseWishart:
 
     def logpdf(self, Sigma: np.ndarray, aux: np.ndarray) -> np.ndarray:
         """Log density at Sigma (``aux`` is unused)."""
-        return inverse_wishart_logpdf(Sigma, self.nu, self.psi(Sigma.shape[-1]))
+        K = Sigma.shape[-1]
+        return inverse_wishart_logpdf(Sigma, self.df(K), self.psi(K))
 
     def marginal_logpdf(
         self, Sigma: np.ndarray, inverse: np.ndarray | None = None, logdet: np.ndarray | None = None
@@ -190,7 +195,7 @@ class InverseWishart:
             inverse, logdet = inverse_and_logdet(Sigma)
         K = inverse.shape[-1]
         trace = np.einsum("ab,...ba->...", self.psi(K), inverse)
-        return -0.5 * (self.nu + K + 1) * logdet - 0.5 * trace
+        return -0.5 * (self.df(K) + K + 1) * logdet - 0.5 * trace
 
     def initial_aux(self, Sigma: np.ndarray) -> np.ndarray:
         """Auxiliary variables (none: ones)."""
@@ -200,7 +205,8 @@ class InverseWishart:
         self, streams: ChainStreams, S: np.ndarray, J: int, aux: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Draw Sigma ~ IW(nu + J, Psi + S); returns (Sigma, aux)."""
-        Sigma = draw_inverse_wishart(streams, self.nu + J, self.psi(S.shape[-1]) + S)
+        K = S.shape[-1]
+        Sigma = draw_inverse_wishart(streams, self.df(K) + J, self.psi(K) + S)
         return Sigma, aux
 
     def draw_aux(self, streams: ChainStreams, Sigma: np.ndarray, aux: np.ndarray) -> np.ndarray:
@@ -210,7 +216,7 @@ class InverseWishart:
     def draw_prior(self, rng: np.random.Generator, size: int, K: int) -> tuple[np.ndarray, ...]:
         """Draw ``size`` matrices from the prior; returns (Sigma, aux)."""
         Psi = np.broadcast_to(self.psi(K), (size, K, K))
-        return _draw_inverse_wishart_rng(rng, self.nu, Psi), np.ones((size, K))
+        return _draw_inverse_wishart_rng(rng, self.df(K), Psi), np.ones((size, K))
 
 
 @dataclass(frozen=True)

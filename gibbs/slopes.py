@@ -45,6 +45,7 @@ from gibbs.priors import Flat, LocationPrior, Normal, ScalePrior, UniformSigma, 
 from gibbs.streams import ChainStreams
 
 __all__ = [
+    "SLOPES_PRESETS",
     "SLOPES_SCHEMES",
     "SlopesPriors",
     "effect_pairs",
@@ -152,8 +153,8 @@ class SlopesPriors:
 def slopes_calibration_priors() -> SlopesPriors:
     """Return proper, light-tailed priors for SBC and Geweke tests of the varying-slopes model.
 
-    N(0, 1) coefficients, sigma_y^2 ~ IG(3, 2), and Sigma ~ IW(K + 4, I) (finite fourth moments,
-    which the Geweke test functions need).
+    N(0, 1) coefficients, sigma_y^2 ~ IG(3, 2), and Sigma ~ IW(6, I) (for K = 2, finite moments
+    of the order the Geweke test functions need).
     """
     from gibbs.priors import InverseGamma
 
@@ -163,6 +164,23 @@ def slopes_calibration_priors() -> SlopesPriors:
         sigma_y=InverseGamma(3.0, 2.0),
         Sigma=InverseWishart(nu=6.0, scale=1.0),
     )
+
+
+def slopes_inverse_wishart() -> SlopesPriors:
+    """Return flat locations, uniform sigma_y, and Sigma ~ IW(K + 1, I) (uniform correlations).
+
+    The classical conjugate choice (Gelman & Hill section 13.3 before they move to the scaled
+    inverse-Wishart): each correlation is uniform on (-1, 1), but the standard deviations are
+    tied to the identity's scale (an IW(3, I) puts little mass below 0.1).
+    """
+    return SlopesPriors(Sigma=InverseWishart(scale=1.0))
+
+
+SLOPES_PRESETS = {
+    "huang-wand": SlopesPriors,
+    "inverse-wishart": slopes_inverse_wishart,
+    "slopes-calibration": slopes_calibration_priors,
+}
 
 
 def effect_pairs(effects: list[str]) -> list[str]:
@@ -319,4 +337,6 @@ def slopes_inference_data(
         attrs=attrs,
         **groups,
     )
+    for group in idata.groups():
+        getattr(idata, group).attrs.update(attrs)
     return idata

@@ -1,4 +1,4 @@
-"""Closed-form checks of the varying-slopes blocks, each paired with a broken block that must fail."""
+"""Closed-form checks of the varying-slopes blocks, each paired with a broken block."""
 
 import numpy as np
 import pytest

@@ -40,9 +40,11 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--model",
-        choices=["M0", "M1", "M2"],
+        choices=["M0", "M1", "M2", "M3"],
         default="M2",
-        help="radon model: M0 intercept only, M1 + floor, M2 + county log-uranium (default)",
+        help="radon model: M0 intercept only, M1 + floor, M2 + county log-uranium (default), M3 "
+        "floor slope varying by county (Gelman & Hill's varying-slopes model; synthetic: one "
+        "varying slope)",
     )
     group.add_argument("--data-dir", help="folder with srrs2.dat and cty.dat (radon-all)")
     group.add_argument(
@@ -54,8 +56,9 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--formula",
         help="model formula on the dataset's table, e.g. 'log_radon ~ floor + log_uranium + "
-        "(1 | county)' (radon columns: log_radon, above_action_level, floor, county, "
-        "log_uranium; radon-all adds state; synthetic: y, x0, u1, group); replaces --model",
+        "(1 | county)' or 'log_radon ~ floor + (1 + floor | county)' (radon columns: log_radon, "
+        "above_action_level, floor, county, log_uranium; radon-all adds state; synthetic: y, "
+        "x0, u1, group); replaces --model",
     )
     group.add_argument(
         "--trials", type=int, default=1, help="synthetic binomial: trials per row (default 1)"
@@ -63,24 +66,27 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
-    from gibbs.driver import DEFAULT_SCHEME
     from gibbs.kernels import SCHEMES
     from gibbs.priors import PRESETS
+    from gibbs.slopes import SLOPES_PRESETS
 
     group = parser.add_argument_group("sampling")
     group.add_argument(
         "--priors",
-        choices=sorted(PRESETS),
+        choices=sorted(PRESETS) + sorted(SLOPES_PRESETS),
         default=None,
         help="gelman-hill: flat locations, uniform scales (Gaussian default); weakly-informative: "
         "N(0, 10^2) locations, half-t(3, 2.5) scales; binomial-default: N(0, 2.5^2) locations, "
-        "uniform sigma_alpha (logistic/probit default)",
+        "uniform sigma_alpha (logistic/probit default); varying slopes: huang-wand (default: "
+        "half-t(2, 1e5) standard deviations, uniform correlations) or inverse-wishart "
+        "(IW(K + 1, I))",
     )
     group.add_argument(
         "--scheme",
         choices=sorted(set(SCHEMES) | {"collapsed", "blocked", "componentwise"}),
-        default=DEFAULT_SCHEME,
-        help="update scheme (binomial families: collapsed, blocked, componentwise)",
+        default=None,
+        help="update scheme (default collapsed; binomial families and varying slopes: "
+        "collapsed, blocked, componentwise)",
     )
     group.add_argument("--draws", type=int, default=1000, help="draws per chain")
     group.add_argument("--tune", type=int, default=1000, help="warm-up iterations per chain")
@@ -99,16 +105,26 @@ def _add_calibration_options(
     parser.set_defaults(dataset="synthetic", groups=6, group_size=3)
     parser.add_argument(
         "--priors",
-        choices=["inverse-gamma", "weakly-informative", "binomial-calibration"],
+        choices=[
+            "inverse-gamma",
+            "weakly-informative",
+            "binomial-calibration",
+            "slopes-calibration",
+        ],
         default=None,
         help=f"proper priors: inverse-gamma (normal locations, IG(3, 2) variances; default "
         f"{priors}) or weakly-informative (half-t(3) scales: SBC only, Geweke needs finite "
         "fourth moments); binomial-calibration (N(0, 1) locations, IG(3, 2) sigma_alpha^2) is "
-        "the default of the logistic and probit families",
+        "the default of the logistic and probit families; slopes-calibration (N(0, 1), "
+        "IG(3, 2), IW(6, I)) that of varying slopes",
     )
     parser.set_defaults(default_priors=priors)
     parser.add_argument("--scheme", choices=sorted(SCHEMES), default=DEFAULT_SCHEME)
-    parser.add_argument("--mutant", help="test a broken sampler of validation.mutants instead")
+    parser.add_argument(
+        "--mutant",
+        help="test a broken sampler of validation.mutants (varying slopes: "
+        "validation.slopes_mutants) instead",
+    )
     parser.add_argument("--chains", type=int, default=chains, help="chains (per fit for sbc)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--level", type=float, default=0.01, help="family-wise error level")
@@ -151,6 +167,31 @@ def _frame_of(data: HierarchicalData):
     if data.trials is not None:
         frame["trials"] = data.trials
     return frame
+
+
+def load_model(args: argparse.Namespace) -> tuple[HierarchicalData, tuple[str, ...]]:
+    """Return the data and varying slopes named by ``--dataset``, ``--model``, ``--formula``."""
+    from gibbs import datasets
+
+    if getattr(args, "formula", None):
+        from gibbs.formula import parse_formula
+
+        frame = dataset_frame(args)
+        trials = "trials" if "trials" in frame.columns else None
+        data, slopes = parse_formula(args.formula, frame, trials=trials)
+    elif getattr(args, "model", None) == "M3":
+        if args.dataset in ("radon", "radon-all"):
+            m1 = argparse.Namespace(**{**vars(args), "model": "M1"})
+            data, slopes = load_dataset(m1), ("floor",)
+        else:
+            data, slopes, _ = datasets.simulate_slopes(
+                args.groups, args.group_size, beta=[0.5], seed=args.data_seed
+            )
+    else:
+        return load_dataset(args), ()
+    if slopes and getattr(args, "family", "gaussian") != "gaussian":
+        raise ValueError("varying slopes are built for the Gaussian family only")
+    return data, slopes
 
 
 def load_dataset(args: argparse.Namespace) -> HierarchicalData:
@@ -205,11 +246,23 @@ def load_dataset(args: argparse.Namespace) -> HierarchicalData:
     return data
 
 
-def resolve_priors(args: argparse.Namespace):
-    """Return the priors named by ``--priors``, else the family's default for the command."""
+def resolve_priors(args: argparse.Namespace, slopes: Sequence[str] = ()):
+    """Return the priors named by ``--priors``, else the model's default for the command."""
     from gibbs.priors import PRESETS, default_priors
+    from gibbs.slopes import SLOPES_PRESETS
 
     name = getattr(args, "priors", None)
+    if slopes:
+        calibration = getattr(args, "default_priors", None) is not None
+        name = name or ("slopes-calibration" if calibration else "huang-wand")
+        if name not in SLOPES_PRESETS:
+            raise ValueError(
+                f"--priors {name} is a varying-intercept preset; varying slopes take one of "
+                f"{sorted(SLOPES_PRESETS)}"
+            )
+        return SLOPES_PRESETS[name]()
+    if name in SLOPES_PRESETS:
+        raise ValueError(f"--priors {name} is for varying slopes ('(1 + x | g)' or --model M3)")
     if name is not None:
         return PRESETS[name]()
     calibration = getattr(args, "default_priors", None)
@@ -219,8 +272,10 @@ def resolve_priors(args: argparse.Namespace):
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    data = load_dataset(args)
+    data, slopes = load_model(args)
     summary = data.summary()
+    if slopes:
+        summary["varying_slopes"] = list(slopes)
     if args.json:
         print(json.dumps(summary, indent=2))
         return EXIT_OK
@@ -252,14 +307,17 @@ def _cmd_data(args: argparse.Namespace) -> int:
         )
     print(f"X (individual) {', '.join(summary['individual_predictors']) or '(none)'}")
     print(f"U (group)      {', '.join(summary['group_predictors'])}")
+    if slopes:
+        print(f"varying slopes {', '.join(slopes)} (by {data.group_dim})")
     return EXIT_OK
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from validation.compare_job import run_compare, run_mutants
 
-    data = load_dataset(args)
-    priors = resolve_priors(args)
+    data, slopes = load_model(args)
+    priors = resolve_priors(args, slopes)
+    scheme = args.scheme or "collapsed"
     label = f"{args.dataset} ({args.formula or args.model})" + (
         f" {' '.join(args.states)}" if args.states else ""
     )
@@ -270,7 +328,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         priors=priors,
         family=args.family,
         dataset_label=label,
-        scheme=args.scheme,
+        scheme=scheme,
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
@@ -279,9 +337,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         level=args.level,
         out_dir=None if args.no_report else args.out,
         quiet=args.quiet,
+        slopes=slopes,
     )
     ok = comparison.verdict == "agree"
-    if args.mutants:
+    if args.mutants and slopes:
+        ok = _slopes_mutants(args, data, slopes, priors) and ok
+    elif args.mutants:
         from reference_models.fit import fit_reference
 
         reference = fit_reference(
@@ -353,11 +414,57 @@ def pd_options():
     return pd.option_context("display.width", 140, "display.max_columns", 20)
 
 
-def _sweep_under_test(args: argparse.Namespace):
-    """Return the sweep named by ``--mutant`` or ``--scheme`` for the chosen family."""
+def _slopes_mutants(args, data, slopes, priors) -> bool:
+    """Compare every varying-slopes mutant with the twin's NUTS fit; True if all are caught."""
+    from reference_models.slopes_twin import fit_slopes_reference
+    from validation.compare_job import run_slopes_mutants
+
+    common = {"draws": args.draws, "tune": args.tune, "chains": args.chains}
+    reference = fit_slopes_reference(
+        data,
+        slopes,
+        priors,
+        sampler=args.reference,
+        seed=args.seed + 1,
+        log_likelihood=False,
+        **common,
+    )
+    table = run_slopes_mutants(
+        data,
+        slopes,
+        reference_idata=reference,
+        seed=args.seed,
+        level=args.level,
+        priors=priors,
+        **common,
+    )
+    print("\nvarying-slopes mutants against the reference (caught = not 'agree'):")
+    print(table[["verdict", "caught", "max_abs_z"]].to_string(float_format=lambda v: f"{v:.1f}"))
+    return bool(table["caught"].all())
+
+
+def _sweep_under_test(args: argparse.Namespace, slopes: Sequence[str] = ()):
+    """Return the sweep named by ``--mutant`` or ``--scheme`` for the chosen model."""
     from gibbs.kernels import FAMILY_SCHEMES
     from validation.mutants import get_mutant
 
+    if slopes:
+        from gibbs.slopes import SLOPES_SCHEMES
+        from validation.slopes_mutants import SLOPES_MUTANTS
+
+        if args.mutant:
+            if args.mutant not in SLOPES_MUTANTS:
+                raise ValueError(
+                    f"unknown varying-slopes mutant {args.mutant!r}; choose one of "
+                    f"{sorted(SLOPES_MUTANTS)}"
+                )
+            return SLOPES_MUTANTS[args.mutant].sweep
+        if args.scheme not in SLOPES_SCHEMES:
+            raise ValueError(
+                f"scheme {args.scheme!r} does not exist for varying slopes; choose one of "
+                f"{sorted(SLOPES_SCHEMES)}"
+            )
+        return SLOPES_SCHEMES[args.scheme]
     if args.mutant:
         return get_mutant(args.mutant, args.family).sweep
     schemes = FAMILY_SCHEMES[args.family]
@@ -373,19 +480,16 @@ def _cmd_geweke(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from validation.geweke import geweke_test
+    from validation.slopes_calibration import geweke_slopes
 
-    data = load_dataset(args)
-    priors = resolve_priors(args)
-    result = geweke_test(
-        data,
-        priors,
-        _sweep_under_test(args),
-        chains=args.chains,
-        iterations=args.iterations,
-        seed=args.seed,
-        level=args.level,
-        family=args.family,
-    )
+    data, slopes = load_model(args)
+    priors = resolve_priors(args, slopes)
+    common = {"chains": args.chains, "iterations": args.iterations, "seed": args.seed}
+    sweep = _sweep_under_test(args, slopes)
+    if slopes:
+        result = geweke_slopes(data, slopes, priors, sweep, level=args.level, **common)
+    else:
+        result = geweke_test(data, priors, sweep, level=args.level, family=args.family, **common)
     label = f"mutant {args.mutant}" if args.mutant else f"scheme {args.scheme}"
     print(
         f"{label}, family {args.family}, priors {priors}, design {args.dataset} ({data.n} rows, "
@@ -407,29 +511,15 @@ def _cmd_geweke(args: argparse.Namespace) -> int:
     return EXIT_OK if result.passed else EXIT_FAIL
 
 
-def _cmd_sbc(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
+def _sbc_battery(args: argparse.Namespace, data: HierarchicalData, priors):
+    """SBC of the varying-intercept model: any engine, resumable, local or Dask."""
     from validation.sbc import SBC, DaskExecutor, GibbsEngine, LocalExecutor, PyMCEngine
 
-    data = load_dataset(args)
-    priors = resolve_priors(args)
+    common = {"chains": args.chains, "draws": args.draws, "tune": args.tune, "family": args.family}
     if args.engine == "gibbs":
-        engine = GibbsEngine(
-            sweep=tuple(_sweep_under_test(args)),
-            chains=args.chains,
-            draws=args.draws,
-            tune=args.tune,
-            family=args.family,
-        )
+        engine = GibbsEngine(sweep=tuple(_sweep_under_test(args)), **common)
     else:
-        engine = PyMCEngine(
-            sampler=args.engine,
-            chains=args.chains,
-            draws=args.draws,
-            tune=args.tune,
-            family=args.family,
-        )
+        engine = PyMCEngine(sampler=args.engine, **common)
     if args.scheduler or args.dask:
         executor = DaskExecutor(args.scheduler, workers=args.workers)
     else:
@@ -444,7 +534,46 @@ def _cmd_sbc(args: argparse.Namespace) -> int:
         out_dir=args.out,
         chunk=args.chunk,
     )
-    result = battery.run(executor, resume=args.resume, progressbar=not args.quiet, level=args.level)
+    return battery.run(executor, resume=args.resume, progressbar=not args.quiet, level=args.level)
+
+
+def _sbc_slopes(args: argparse.Namespace, data: HierarchicalData, slopes, priors):
+    """SBC of the varying-slopes model: the Gibbs engine, every replication in one batch."""
+    from pathlib import Path
+
+    from validation.slopes_calibration import sbc_slopes
+
+    if args.engine != "gibbs" or args.resume or args.dask or args.scheduler:
+        raise ValueError(
+            "varying slopes: SBC runs the Gibbs engine in one local batch (no --engine "
+            "nutpie/pymc, --resume or Dask yet)"
+        )
+    result = sbc_slopes(
+        data,
+        slopes,
+        priors,
+        _sweep_under_test(args, slopes),
+        replications=args.replications,
+        seed=args.seed,
+        n_ranks=args.n_ranks,
+        chains=args.chains,
+        draws=args.draws,
+        tune=args.tune,
+        level=args.level,
+    )
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    return result
+
+
+def _cmd_sbc(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    data, slopes = load_model(args)
+    priors = resolve_priors(args, slopes)
+    if slopes:
+        result = _sbc_slopes(args, data, slopes, priors)
+    else:
+        result = _sbc_battery(args, data, priors)
     print(result)
     with pd_options():
         print(result.tests.sort_values("p_ecdf").to_string(float_format=lambda v: f"{v:.4g}"))
@@ -479,10 +608,15 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from gibbs.kernels import FAMILY_SCHEMES
     from reference_models.twins import model_var_names
 
-    data = load_dataset(args)
-    priors = resolve_priors(args)
-    names = model_var_names(data, args.family)
-    family_schemes = FAMILY_SCHEMES[args.family]
+    data, slopes = load_model(args)
+    priors = resolve_priors(args, slopes)
+    if slopes:
+        from gibbs.slopes import SLOPES_SCHEMES
+        from reference_models.slopes_twin import slopes_var_names
+
+        names, family_schemes = slopes_var_names(data, slopes), SLOPES_SCHEMES
+    else:
+        names, family_schemes = model_var_names(data, args.family), FAMILY_SCHEMES[args.family]
     schemes = sorted(family_schemes) if args.scheme == "all" else [args.scheme]
     rows = []
     for scheme in schemes:
@@ -499,6 +633,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                 progressbar=False,
                 log_likelihood=False,
                 family=args.family,
+                slopes=slopes or None,
             )
             total = time.perf_counter() - start
             ess = az.ess(idata, var_names=names, method="bulk")
@@ -515,19 +650,22 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.reference:
         from reference_models.fit import fit_reference
 
+        common = {
+            "sampler": args.reference,
+            "draws": args.draws,
+            "tune": args.tune,
+            "chains": args.chains,
+            "seed": args.seed,
+            "log_likelihood": False,
+            "target_accept": 0.8,
+        }
         start = time.perf_counter()
-        ref = fit_reference(
-            data,
-            priors,
-            sampler=args.reference,
-            draws=args.draws,
-            tune=args.tune,
-            chains=args.chains,
-            seed=args.seed,
-            log_likelihood=False,
-            target_accept=0.8,
-            family=args.family,
-        )
+        if slopes:
+            from reference_models.slopes_twin import fit_slopes_reference
+
+            ref = fit_slopes_reference(data, slopes, priors, **common)
+        else:
+            ref = fit_reference(data, priors, family=args.family, **common)
         total = time.perf_counter() - start
         ess = az.ess(ref, var_names=names, method="bulk")
         min_ess = float(min(ess[v].min() for v in ess.data_vars))

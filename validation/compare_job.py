@@ -12,7 +12,14 @@ import pandas as pd
 from gibbs.data import HierarchicalData
 from gibbs.priors import Priors
 
-__all__ = ["run_compare", "run_mutants"]
+__all__ = ["run_compare", "run_mutants", "run_slopes_mutants"]
+
+
+def _multilevel_coefficient(post, name: str) -> float:
+    """Posterior mean of a predictor's coefficient: its mean slope if it varies, else beta."""
+    if "gamma_slope" in post and name in list(post["slope"].values):
+        return float(post["gamma_slope"].sel(slope=name).mean())
+    return float(post["beta"].sel(x_coef=name).mean())
 
 
 def _say(msg: str, quiet: bool) -> None:
@@ -43,7 +50,7 @@ def _baselines(
                 "coefficient": name,
                 "complete pooling": cp.coef.loc[name, "estimate"],
                 "no pooling": npf.coef.loc[name, "estimate"],
-                "multilevel (Gibbs)": float(post["beta"].sel(x_coef=name).mean()),
+                "multilevel (Gibbs)": _multilevel_coefficient(post, name),
             }
             for name in data.x_names
         ]
@@ -61,7 +68,7 @@ def _baselines(
                 "coefficient": name,
                 "complete pooling": cp.coef.loc[name, "estimate"],
                 "no pooling": npf.coef.loc[name, "estimate"],
-                "multilevel (Gibbs)": float(post["beta"].sel(x_coef=name).mean()),
+                "multilevel (Gibbs)": _multilevel_coefficient(post, name),
             }
         )
     rows.append(
@@ -93,8 +100,13 @@ def run_compare(
     out_dir: str | None,
     quiet: bool = False,
     family: str = "gaussian",
+    slopes: tuple[str, ...] = (),
 ) -> tuple[Any, Path | None]:
-    """Run Gibbs and the twin, compare, print, and write the report; returns (comparison, page)."""
+    """Run Gibbs and the twin, compare, print, and write the report; returns (comparison, page).
+
+    With ``slopes`` the model is the varying-slopes one (:mod:`gibbs.slopes`, ``priors`` a
+    ``SlopesPriors``) and its twin :func:`reference_models.slopes_twin.build_slopes_twin`.
+    """
     import gibbs
     from gibbs.families import normalize_family
     from reference_models.fit import fit_reference
@@ -107,6 +119,8 @@ def run_compare(
         f"X = [{', '.join(data.x_names)}], U = [{', '.join(data.u_names)}]",
         quiet,
     )
+    if slopes:
+        _say(f"varying slopes by {data.group_dim}: {', '.join(slopes)}", quiet)
     _say(f"family: {family}; priors: {priors}", quiet)
     start = time.perf_counter()
     g = gibbs.sample(
@@ -119,21 +133,39 @@ def run_compare(
         seed=seed,
         progressbar=not quiet,
         family=family,
+        slopes=slopes or None,
     )
     gibbs_time = time.perf_counter() - start
     _say(f"Gibbs ({scheme}, {chains} chains x {draws} draws): {gibbs_time:.1f} s", quiet)
     start = time.perf_counter()
-    r = fit_reference(
-        data,
-        priors,
-        sampler=reference,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=seed,
-        progressbar=not quiet,
-        family=family,
-    )
+    if slopes:
+        from reference_models.slopes_twin import fit_slopes_reference, slopes_var_names
+
+        r = fit_slopes_reference(
+            data,
+            slopes,
+            priors,
+            sampler=reference,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            progressbar=not quiet,
+        )
+        names = slopes_var_names(data, slopes)
+    else:
+        r = fit_reference(
+            data,
+            priors,
+            sampler=reference,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            progressbar=not quiet,
+            family=family,
+        )
+        names = model_var_names(data, family)
     ref_time = time.perf_counter() - start
     divergences = int(r.sample_stats["diverging"].sum())
     _say(
@@ -141,7 +173,6 @@ def run_compare(
         f"{ref_time:.1f} s, {divergences} divergences",
         quiet,
     )
-    names = model_var_names(data, family)
     comparison = compare_posteriors(g, r, var_names=names, level=level, labels=("gibbs", "nuts"))
     if divergences:
         comparison.reasons.append(f"NUTS had {divergences} divergent transitions")
@@ -151,7 +182,7 @@ def run_compare(
     loo = _loo_table({"gibbs": g, "nuts": r})
     from validation.predictive import loo_table
 
-    if family == "gaussian":
+    if family == "gaussian" and not slopes:
         pooling_loo = loo_table(data, sampler=reference, seed=seed, multilevel=g)[
             ["rank", "elpd_loo", "p_loo", "elpd_diff", "dse", "pareto_k>0.7"]
         ]
@@ -159,6 +190,10 @@ def run_compare(
         # A Bayesian no-pooling fit of binomial data needs proper priors on every group
         # intercept (separated groups have none otherwise); the ML baselines above stand in.
         pooling_loo = None
+    if slopes:
+        _say(
+            "(PSIS-LOO against the Bayesian pooling baselines: varying-intercept model only)", quiet
+        )
     if not quiet:
         print()
         print(comparison)
@@ -180,16 +215,26 @@ def run_compare(
         from validation.report import write_report
 
         scalars = [v for v in names if v != "alpha"]
+        ranked = {"Gibbs": g, "NUTS": r}
+        if slopes:  # the last varying coefficient's standard deviation: the slowest to mix
+            import arviz as az
+
+            ranked = {
+                k: az.convert_to_inference_data(
+                    v.posterior["sigma_alpha"].isel(effect=-1, drop=True).to_dataset()
+                )
+                for k, v in ranked.items()
+            }
         figures = [
             forest_plot({"Gibbs": g, "NUTS": r}, scalars),
-            rank_plot(g, "sigma_alpha", "Gibbs"),
-            rank_plot(r, "sigma_alpha", "NUTS"),
+            *(rank_plot(v, "sigma_alpha", k) for k, v in ranked.items()),
         ]
-        if npf.group_intercepts is not None:
+        if npf.group_intercepts is not None and not slopes:
             figures.append(shrinkage_plot(data, g, npf.group_intercepts))
         settings = {
             "dataset": dataset_label,
             "family": family,
+            **({"slopes": list(slopes)} if slopes else {}),
             "priors": priors.describe(),
             "scheme": scheme,
             "draws": draws,
@@ -281,6 +326,67 @@ def run_mutants(
             {
                 "mutant": name,
                 "bug": mutant.bug,
+                "verdict": c.verdict,
+                "caught": c.verdict != "agree",
+                "max_abs_z": c.max_abs_z() if len(c.table) else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows).set_index("mutant")
+
+
+def run_slopes_mutants(
+    data: HierarchicalData,
+    slopes: tuple[str, ...],
+    *,
+    reference_idata,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    level: float,
+    priors=None,
+) -> pd.DataFrame:
+    """Run every varying-slopes mutant against a reference posterior; one row per mutant.
+
+    A mutant that fails outright (a covariance matrix that stops being positive definite) counts
+    as caught, with verdict ``crashed``.
+    """
+    from gibbs.driver import sample_sweep
+    from reference_models.slopes_twin import slopes_var_names
+    from validation.compare import compare_posteriors
+    from validation.slopes_mutants import SLOPES_MUTANTS
+
+    rows = []
+    for name, mutant in SLOPES_MUTANTS.items():
+        row = {"mutant": name, "bug": mutant.description}
+        try:
+            with np.errstate(all="ignore"):
+                idata = sample_sweep(
+                    data,
+                    mutant.sweep,
+                    name,
+                    priors,
+                    draws=draws,
+                    tune=tune,
+                    chains=chains,
+                    seed=seed,
+                    progressbar=False,
+                    log_likelihood=False,
+                    slopes=slopes,
+                )
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
+            rows.append({**row, "verdict": f"crashed ({exc})", "caught": True, "max_abs_z": np.nan})
+            continue
+        c = compare_posteriors(
+            idata,
+            reference_idata,
+            var_names=slopes_var_names(data, slopes),
+            level=level,
+            labels=("mutant", "reference"),
+        )
+        rows.append(
+            {
+                **row,
                 "verdict": c.verdict,
                 "caught": c.verdict != "agree",
                 "max_abs_z": c.max_abs_z() if len(c.table) else float("nan"),

@@ -37,7 +37,7 @@ from gibbs.priors import (
 from gibbs.streams import ChainStreams, chain_seed_sequences
 from validation.compare import holm_reject
 
-__all__ = ["GewekeResult", "draw_prior", "geweke_test", "test_functions"]
+__all__ = ["GewekeResult", "compare_means", "draw_prior", "geweke_test", "test_functions"]
 
 
 def _draw_scale(prior, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -197,11 +197,6 @@ def geweke_test(
     -------
     GewekeResult
     """
-    import arviz as az
-    import xarray as xr
-
-    from validation.compare import _without_numba
-
     family = normalize_family(family)
     if not priors.is_proper(family):
         raise ValueError("the Geweke test needs proper priors on every parameter")
@@ -238,6 +233,29 @@ def geweke_test(
         if it >= burn:
             for name, value in test_functions(state, Y, data.U).items():
                 traces.setdefault(name, np.empty((chains, iterations)))[:, it - burn] = value
+
+    return compare_means(g_mc, traces, level)
+
+
+def compare_means(
+    g_mc: dict[str, np.ndarray], traces: dict[str, np.ndarray], level: float
+) -> GewekeResult:
+    """Compare marginal-conditional means with successive-conditional ones, Holm at ``level``.
+
+    Parameters
+    ----------
+    g_mc : dict
+        Independent draws of every test function (marginal-conditional simulator).
+    traces : dict
+        Traces (chains, iterations) of the same functions (successive-conditional simulator);
+        their standard errors are ArviZ's autocorrelation-aware MCSE.
+    level : float
+        Family-wise error level.
+    """
+    import arviz as az
+    import xarray as xr
+
+    from validation.compare import _without_numba
 
     dataset = xr.Dataset({k: (("chain", "draw"), v) for k, v in traces.items()})
     with _without_numba():

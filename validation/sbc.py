@@ -48,6 +48,7 @@ __all__ = [
     "SBC",
     "SBCResult",
     "ecdf_uniformity_pvalue",
+    "uniformity_test",
 ]
 
 _NAMES = ("alpha", "beta", "gamma", "sigma_y", "sigma_alpha")
@@ -476,23 +477,40 @@ class SBC:
 
     def test(self, ranks: pd.DataFrame, level: float = 0.01) -> SBCResult:
         """Chi-square and ECDF uniformity tests per quantity, Holm over all."""
-        R, L = len(ranks), self.n_ranks
-        bins = max(2, min(20, R // 10))
-        rows = []
-        for k, name in enumerate(ranks.columns):
-            r = ranks[name].to_numpy()
-            counts = np.bincount(np.minimum(r * bins // (L + 1), bins - 1), minlength=bins)
-            p_chi2 = sps.chisquare(counts).pvalue
-            u = (r + np.random.default_rng(k).random(R)) / (L + 1)  # jittered to continuous
-            rows.append({"quantity": name, "p_chi2": p_chi2, "p_ecdf": ecdf_uniformity_pvalue(u)})
-        tests = pd.DataFrame(rows).set_index("quantity")
-        reject = holm_reject(tests[["p_chi2", "p_ecdf"]].to_numpy().ravel(), level).reshape(-1, 2)
-        tests["reject_chi2"], tests["reject_ecdf"] = reject[:, 0], reject[:, 1]
-        return SBCResult(
-            ranks,
-            tests,
-            passed=not reject.any(),
-            level=level,
-            n_ranks=L,
-            settings={"replications": R, "seed": self.seed},
-        )
+        return uniformity_test(ranks, self.n_ranks, level, self.seed)
+
+
+def uniformity_test(ranks: pd.DataFrame, n_ranks: int, level: float, seed: int) -> SBCResult:
+    """Chi-square and ECDF uniformity tests of SBC ranks (0..n_ranks) per quantity, Holm over all.
+
+    Parameters
+    ----------
+    ranks : DataFrame
+        One row per replication, one column per quantity.
+    n_ranks : int
+        Largest possible rank.
+    level : float
+        Family-wise level.
+    seed : int
+        The battery's master seed (recorded).
+    """
+    R, L = len(ranks), n_ranks
+    bins = max(2, min(20, R // 10))
+    rows = []
+    for k, name in enumerate(ranks.columns):
+        r = ranks[name].to_numpy()
+        counts = np.bincount(np.minimum(r * bins // (L + 1), bins - 1), minlength=bins)
+        p_chi2 = sps.chisquare(counts).pvalue
+        u = (r + np.random.default_rng(k).random(R)) / (L + 1)  # jittered to continuous
+        rows.append({"quantity": name, "p_chi2": p_chi2, "p_ecdf": ecdf_uniformity_pvalue(u)})
+    tests = pd.DataFrame(rows).set_index("quantity")
+    reject = holm_reject(tests[["p_chi2", "p_ecdf"]].to_numpy().ravel(), level).reshape(-1, 2)
+    tests["reject_chi2"], tests["reject_ecdf"] = reject[:, 0], reject[:, 1]
+    return SBCResult(
+        ranks,
+        tests,
+        passed=not reject.any(),
+        level=level,
+        n_ranks=L,
+        settings={"replications": R, "seed": seed},
+    )

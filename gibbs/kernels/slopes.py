@@ -341,10 +341,11 @@ def update_beta_gamma_marginal_slopes(
 
 
 def log_joint_slopes(state: SlopesState, model: SlopesModel) -> np.ndarray:
-    """Log joint density log p(y, alpha, beta, Gamma, sigma_y, Sigma, a), per chain.
+    """Log joint density log p(y, alpha, beta, Gamma, sigma_y, Sigma) up to a constant, per chain.
 
-    Improper priors contribute their unnormalized log density; a Huang-Wand prior contributes the
-    joint density of (Sigma, a).
+    Improper priors contribute their unnormalized log density; the prior of Sigma contributes its
+    marginal density (a Huang-Wand prior's auxiliary variables integrated out), without its
+    normalizing constant.
     """
     n, J, pr = model.data.n, model.data.n_groups, model.priors
     ss = residual_ss_slopes(state, model)
@@ -360,7 +361,7 @@ def log_joint_slopes(state: SlopesState, model: SlopesModel) -> np.ndarray:
         + pr.beta.logpdf(state.beta)
         + pr.gamma.logpdf(model.free_gamma(state.gamma))
         + pr.sigma_y.logpdf(state.sigma_y)
-        + pr.Sigma.logpdf(state.Sigma, state.aux_Sigma)
+        + pr.Sigma.marginal_logpdf(state.Sigma)
     )
 
 
