@@ -7,6 +7,7 @@ for script in (
     "benchmarks/radon_ess.py",
     "benchmarks/scaling.py",
     "benchmarks/binomial_ess.py",
+    "benchmarks/slopes_ess.py",
     "benchmarks/separation_mixing.py",
     "benchmarks/harness_power.py",
     "benchmarks/sbc_power.py",
