@@ -35,6 +35,7 @@ __all__ = [
     "load_radon_frame",
     "simulate_binomial",
     "simulate_hierarchical",
+    "simulate_factors",
     "simulate_slopes",
 ]
 
@@ -247,6 +248,31 @@ class RadonSurvey:
             u=["log_uranium"] if uranium else [],
             group_data=counties,
         )
+
+    def to_levels(
+        self,
+        states: list[str] | None = None,
+        *,
+        floor: bool = True,
+        uranium: bool = True,
+        drop_missing: bool = True,
+    ) -> tuple[HierarchicalData, dict[str, np.ndarray]]:
+        """Return the house < county < state model: :meth:`to_hierarchical` and the state factor.
+
+        Returns
+        -------
+        data : HierarchicalData
+            Houses in counties, as :meth:`to_hierarchical`.
+        factors : dict
+            ``{"state": the real state of every house}``, nested above the counties; pass it
+            as ``gibbs.sample(data, factors=factors)``.
+        """
+        data = self.to_hierarchical(
+            states, floor=floor, uranium=uranium, drop_missing=drop_missing
+        )
+        state_of = self.counties["state"]
+        keys = np.asarray(data.group_names, dtype=object)[data.group]
+        return data, {"state": state_of.loc[keys].to_numpy()}
 
 
 def _read_padded_csv(path: Path) -> pd.DataFrame:
@@ -545,3 +571,68 @@ def simulate_slopes(
         "Sigma": Sigma,
     }
     return data, slopes, truth
+
+
+def simulate_factors(
+    n_groups: int = 30,
+    group_sizes: int | np.ndarray = 10,
+    *,
+    levels: int = 6,
+    nested: bool = True,
+    beta: np.ndarray | list[float] = (0.5,),
+    gamma: np.ndarray | list[float] = (1.0, 0.7),
+    sigma_y: float = 0.8,
+    sigma_alpha: float = 0.4,
+    sigma_factor: float = 0.5,
+    seed: int | np.random.SeedSequence | None = 0,
+) -> tuple[HierarchicalData, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Simulate the varying-intercept model with one further factor (:mod:`gibbs.components`).
+
+    Nested: group j belongs to level j mod ``levels`` (a state above counties), and
+    alpha_j ~ N(U_j gamma + b[level(j)], sigma_alpha^2). Crossed: every row draws its level
+    uniformly, and b[level(i)] enters y_i directly.
+
+    Returns
+    -------
+    data : HierarchicalData
+    factors : dict
+        ``{"h": one label per row}``, to pass as ``factors=``.
+    truth : dict
+        ``alpha``, ``beta``, ``gamma``, ``b``, ``sigma_y``, ``sigma_alpha``, ``sigma_factor``.
+    """
+    beta = np.atleast_1d(np.asarray(beta, dtype=float))
+    gamma = np.atleast_1d(np.asarray(gamma, dtype=float))
+    sizes = np.broadcast_to(np.asarray(group_sizes, dtype=int), (n_groups,))
+    rng = np.random.default_rng(seed)
+    U = np.column_stack([np.ones(n_groups), rng.standard_normal((n_groups, gamma.size - 1))])
+    b = sigma_factor * rng.standard_normal(levels)
+    group = np.repeat(np.arange(n_groups), sizes)
+    n = group.size
+    group_level = np.arange(n_groups) % levels
+    alpha = U @ gamma + sigma_alpha * rng.standard_normal(n_groups)
+    if nested:
+        alpha = alpha + b[group_level]
+        codes = group_level[group]
+    else:
+        codes = rng.integers(0, levels, n)
+    X = rng.standard_normal((n, beta.size))
+    mu = alpha[group] + X @ beta + (0.0 if nested else b[codes])
+    data = HierarchicalData(
+        y=mu + sigma_y * rng.standard_normal(n),
+        X=X,
+        group=group,
+        U=U,
+        group_names=tuple(f"g{j}" for j in range(n_groups)),
+        x_names=tuple(f"x{k}" for k in range(beta.size)),
+        u_names=("intercept", *(f"u{k}" for k in range(1, gamma.size))),
+    )
+    truth = {
+        "alpha": alpha,
+        "beta": beta,
+        "gamma": gamma,
+        "b": b,
+        "sigma_y": np.asarray(sigma_y),
+        "sigma_alpha": np.asarray(sigma_alpha),
+        "sigma_factor": np.asarray(sigma_factor),
+    }
+    return data, {"h": np.array([f"h{k}" for k in codes])}, truth

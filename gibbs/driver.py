@@ -14,10 +14,18 @@ from typing import Any
 
 import numpy as np
 
+from gibbs.components import (
+    COMPONENTS_SCHEMES,
+    DEFAULT_COMPONENTS_SCHEME,
+    components_inference_data,
+    initial_state_components,
+    make_factors,
+)
 from gibbs.data import HierarchicalData
 from gibbs.families import normalize_family
 from gibbs.kernels import FAMILY_SCHEMES
 from gibbs.kernels.binomial import BinomialModel, BinomialState, log_joint_binomial
+from gibbs.kernels.components import ComponentsModel, ComponentsState, log_joint_components
 from gibbs.kernels.gaussian import GaussianModel, State, log_joint
 from gibbs.kernels.slopes import SlopesModel, SlopesState, log_joint_slopes
 from gibbs.priors import Priors, default_priors
@@ -173,9 +181,9 @@ class _Progress:
 
 
 def run_chains(
-    model: GaussianModel | BinomialModel | SlopesModel,
+    model: GaussianModel | BinomialModel | SlopesModel | ComponentsModel,
     sweep: Sequence[Callable],
-    state: State | BinomialState | SlopesState,
+    state: State | BinomialState | SlopesState | ComponentsState,
     streams: ChainStreams,
     *,
     draws: int,
@@ -190,7 +198,11 @@ def run_chains(
     A ``KeyboardInterrupt`` stops the loop and keeps every draw finished so far.
     """
     C = streams.chains
-    params = (*_PARAMS, "Sigma") if isinstance(model, SlopesModel) else _PARAMS
+    params = _PARAMS
+    if isinstance(model, SlopesModel):
+        params = (*_PARAMS, "Sigma")
+    elif isinstance(model, ComponentsModel):
+        params = (*_PARAMS, "effects", "sigma_f")
     names = [name for name in params if name in state._fields]
     store = {name: np.empty((C, draws, *getattr(state, name).shape[1:]), dtype) for name in names}
     store["alpha"] = np.empty((C, draws, keep_alpha.size, *state.alpha.shape[2:]), dtype)
@@ -207,6 +219,8 @@ def run_chains(
     lp_function = log_joint if gaussian else log_joint_binomial
     if isinstance(model, SlopesModel):
         lp_function = log_joint_slopes
+    elif isinstance(model, ComponentsModel):
+        lp_function = log_joint_components
     timings = {"tuning_time": 0.0, "sampling_time": 0.0}
     t0 = time.perf_counter()
     try:
@@ -279,6 +293,7 @@ def sample(
     data: HierarchicalData | Any = None,
     trials: str | int | None = None,
     slopes: Sequence[str] | None = None,
+    factors: Mapping[str, Any] | None = None,
 ):
     """Sample the varying-intercept (or varying-slopes) model by Gibbs sampling.
 
@@ -339,6 +354,11 @@ def sample(
         Columns of ``data.X`` whose coefficients vary by group besides the intercept (Gaussian
         family): the varying-slopes model of :mod:`gibbs.slopes`, with ``priors`` a
         :class:`gibbs.slopes.SlopesPriors`. A formula says the same with ``(1 + x | group)``.
+    factors : mapping of str to array_like, optional
+        Further grouping factors, one label per row each (Gaussian family): a factor constant
+        within every group is nested above the groups (``{"state": ...}`` for house < county <
+        state), any other is crossed (:mod:`gibbs.components`). Scale priors:
+        ``Priors(factor_scales={name: prior})``. Scheme ``"blocked"`` (default).
 
     Returns
     -------
@@ -359,7 +379,15 @@ def sample(
         raise ValueError("give the varying slopes once: in the formula or as slopes=")
     slopes = tuple(slopes if slopes is not None else formula_slopes)
     family = normalize_family(family)
-    if slopes:
+    if factors is not None and slopes:
+        raise ValueError("varying slopes with further grouping factors are not built yet")
+    if factors is not None:
+        if family != "gaussian":
+            raise ValueError(
+                f"further grouping factors are built for the Gaussian family only, not {family!r}"
+            )
+        schemes, default = COMPONENTS_SCHEMES, DEFAULT_COMPONENTS_SCHEME
+    elif slopes:
         if family != "gaussian":
             raise ValueError(
                 f"varying slopes are built for the Gaussian family only, not {family!r}"
@@ -390,6 +418,7 @@ def sample(
         log_likelihood=log_likelihood,
         posterior_predictive=posterior_predictive,
         slopes=slopes,
+        factors=factors,
     )
 
 
@@ -433,6 +462,7 @@ def sample_sweep(
     posterior_predictive: bool = False,
     family: str = "gaussian",
     slopes: Sequence[str] = (),
+    factors: Mapping[str, Any] | None = None,
 ):
     """Run an explicit sweep of blocks (for testing samplers, e.g. the mutants).
 
@@ -460,6 +490,9 @@ def sample_sweep(
         model = SlopesModel(data, tuple(slopes), priors)
     elif isinstance(priors, SlopesPriors):
         raise ValueError("SlopesPriors go with varying slopes (slopes= or '(1 + x | g)')")
+    elif factors is not None:
+        priors = priors if priors is not None else default_priors(family)
+        model = ComponentsModel(data, make_factors(data, factors), priors)
     else:
         priors = priors if priors is not None else default_priors(family)
         model = (
@@ -472,6 +505,8 @@ def sample_sweep(
     streams = ChainStreams(chain_seqs)
     if slopes:
         state = initial_state_slopes(model, streams, init)
+    elif factors is not None:
+        state = initial_state_components(model, streams, init)
     elif family == "gaussian":
         state = initial_state(model, streams, init)
     else:
@@ -498,6 +533,7 @@ def sample_sweep(
         "family": family,
         "priors": repr(priors),
         **({"slopes": list(slopes)} if slopes else {}),
+        **({"factors": [f.name for f in model.factors]} if factors is not None else {}),
         "seed_entropy": str(master.entropy),
         "draws": kept,
         "tune": tune,
@@ -505,6 +541,15 @@ def sample_sweep(
         "chains": chains,
         **timings,
     }
+    if factors is not None:
+        return components_inference_data(
+            model,
+            store,
+            keep_alpha,
+            attrs,
+            log_likelihood=log_likelihood,
+            predictive_rngs=streams.predictive if posterior_predictive else None,
+        )
     if slopes:
         return slopes_inference_data(
             model,

@@ -273,28 +273,67 @@ class Priors:
         Priors of the individual- and group-level coefficients.
     sigma_y, sigma_alpha : scale prior
         Priors of the residual and group-level standard deviations.
+    factor_scales : mapping of str to scale prior, optional
+        With further grouping factors (:mod:`gibbs.components`): the prior of each factor's
+        standard deviation, by factor name; uniform (``UniformSigma``) for a factor not named.
     """
 
     beta: LocationPrior = field(default_factory=Flat)
     gamma: LocationPrior = field(default_factory=Flat)
     sigma_y: ScalePrior = field(default_factory=UniformSigma)
     sigma_alpha: ScalePrior = field(default_factory=UniformSigma)
+    factor_scales: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={getattr(self, k)!r}" for k in ("beta", "gamma", "sigma_y", "sigma_alpha")]
+        if self.factor_scales:  # only shown when used, so that the usual repr stays short
+            parts.append(f"factor_scales={self.factor_scales!r}")
+        return f"Priors({', '.join(parts)})"
+
+    def factor_scale(self, name: str) -> ScalePrior:
+        """Return the prior of factor ``name``'s standard deviation (uniform by default)."""
+        return self.factor_scales.get(name, UniformSigma())
+
+    def check_factors(self, factors) -> None:
+        """Raise ``ValueError`` for a factor scale prior that is unknown or leaves it improper.
+
+        A uniform prior on a factor's sd needs at least 2 levels (its effects have mean zero);
+        uniform-on-log is always improper, as for sigma_alpha.
+        """
+        names = {f.name for f in factors}
+        unknown = sorted(set(self.factor_scales) - names)
+        if unknown:
+            raise ValueError(
+                f"factor_scales names unknown factors {unknown}; factors: {sorted(names)}"
+            )
+        for f in factors:
+            prior = self.factor_scale(f.name)
+            if not isinstance(prior, _Scale):
+                raise ValueError(f"prior on sigma_{f.name} must be a scale prior, got {prior!r}")
+            if isinstance(prior, UniformLogSigma):
+                raise ValueError(
+                    f"prior on sigma_{f.name}: UniformLogSigma makes the posterior improper; use "
+                    "UniformSigma, HalfStudentT or HalfNormal"
+                )
 
     @property
     def proper(self) -> bool:
         """Whether every prior is proper (needed for SBC and Geweke tests)."""
         return self.is_proper("gaussian")
 
-    def is_proper(self, family: str = "gaussian") -> bool:
+    def is_proper(self, family: str = "gaussian", factors=()) -> bool:
         """Whether every prior of the family's parameters is proper (binomial: no sigma_y)."""
         names = ["beta", "gamma", "sigma_alpha"] + (["sigma_y"] if family == "gaussian" else [])
-        return all(getattr(self, name).proper for name in names)
+        scales = [self.factor_scale(f.name) for f in factors]
+        return all(getattr(self, name).proper for name in names) and all(s.proper for s in scales)
 
     def describe(self) -> dict[str, str]:
         """Return each prior as text (for attributes and reports)."""
-        return {
+        out = {
             name: repr(getattr(self, name)) for name in ("beta", "gamma", "sigma_y", "sigma_alpha")
         }
+        out.update({f"sigma_{k}": repr(v) for k, v in self.factor_scales.items()})
+        return out
 
     def check(self, data: HierarchicalData, family: str = "gaussian") -> None:
         """Raise ``ValueError`` if these priors leave the posterior improper for ``data``.

@@ -1,0 +1,144 @@
+"""PyMC twin of the model with further grouping factors (:mod:`gibbs.components`).
+
+    y_i      ~ Normal(alpha[g(i)] + X_i beta + sum_{f crossed} b_f[f(i)], sigma_y)
+    alpha_j  = U_j gamma + sum_{f nested} b_f[f(j)] + sigma_alpha * eta_z_j     (non-centered)
+    b_f      = sigma_f * <f>_z,  <f>_z ~ Normal(0, 1)                           "<f>_effect"
+    sigma_f  : the Gibbs prior written out as in reference_models.twins          "sigma_<f>"
+
+The centered parameterization draws ``alpha ~ Normal(U gamma + nested effects, sigma_alpha)`` and
+``<f>_effect ~ Normal(0, sigma_f)`` directly. Names, dims and coords match the Gibbs output.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gibbs.data import HierarchicalData
+from gibbs.inference_data import OBS_DIM
+from gibbs.kernels.components import ComponentsModel
+from gibbs.priors import Priors, default_priors
+from reference_models.twins import PARAMETERIZATIONS, _location, _scale, data_fingerprint
+
+__all__ = ["build_components_twin", "components_var_names", "fit_components_reference"]
+
+_MODELS: dict[tuple, Any] = {}
+
+
+def components_var_names(data: HierarchicalData, factor_names) -> list[str]:
+    """Posterior variables shared by the Gibbs output and the twin."""
+    names = ["alpha", *(["beta"] if data.p else []), "gamma", "sigma_y", "sigma_alpha"]
+    for f in factor_names:
+        names += [f"{f}_effect", f"sigma_{f}"]
+    return names
+
+
+def build_components_twin(
+    data: HierarchicalData,
+    factors,
+    priors: Priors | None = None,
+    parameterization: str = "noncentered",
+):
+    """Build the PyMC model that is the same model as the Gibbs configuration.
+
+    Parameters
+    ----------
+    data : HierarchicalData
+    factors : mapping of str to labels per row
+        As for ``gibbs.sample(..., factors=)``.
+    priors : Priors, optional
+    parameterization : {"noncentered", "centered"}
+    """
+    import pymc as pm
+
+    from gibbs.components import make_factors
+
+    if parameterization not in PARAMETERIZATIONS:
+        raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}")
+    priors = priors if priors is not None else default_priors()
+    gm = ComponentsModel(data, make_factors(data, factors), priors)
+    coords = dict(data.coords)
+    coords[OBS_DIM] = np.arange(data.n)
+    for f in gm.factors:
+        coords[f.name] = list(f.levels)
+    centered = parameterization == "centered"
+    with pm.Model(coords=coords) as model:
+        gamma = _location(pm, "gamma", priors.gamma, "u_coef")
+        beta = _location(pm, "beta", priors.beta, "x_coef") if data.p else None
+        sigma_y = _scale(pm, "sigma_y", priors.sigma_y)
+        sigma_alpha = _scale(pm, "sigma_alpha", priors.sigma_alpha)
+        mean_alpha = pm.math.dot(data.U, gamma)
+        mu = 0.0
+        for f in gm.factors:
+            sd = _scale(pm, f"sigma_{f.name}", priors.factor_scale(f.name))
+            if centered:
+                b = pm.Normal(f"{f.name}_effect", 0.0, sd, dims=f.name)
+            else:
+                z = pm.Normal(f"{f.name}_z", 0.0, 1.0, dims=f.name)
+                b = pm.Deterministic(f"{f.name}_effect", sd * z, dims=f.name)
+            if f.nested:
+                mean_alpha = mean_alpha + b[f.group_level]
+            else:
+                mu = mu + b[f.codes]
+        if centered:
+            alpha = pm.Normal("alpha", mu=mean_alpha, sigma=sigma_alpha, dims=data.group_dim)
+        else:
+            z = pm.Normal("alpha_z", 0.0, 1.0, dims=data.group_dim)
+            alpha = pm.Deterministic("alpha", mean_alpha + sigma_alpha * z, dims=data.group_dim)
+        mu = mu + alpha[data.group]
+        if beta is not None:
+            mu = mu + pm.math.dot(data.X, beta)
+        pm.Normal("y", mu=mu, sigma=sigma_y, observed=data.y, dims=OBS_DIM)
+    return model
+
+
+def fit_components_reference(
+    data: HierarchicalData,
+    factors,
+    priors: Priors | None = None,
+    sampler: str = "nutpie",
+    *,
+    parameterization: str = "noncentered",
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: int | None = None,
+    target_accept: float = 0.9,
+    progressbar: bool = False,
+    log_likelihood: bool = True,
+):
+    """Sample the twin with PyMC's NUTS or nutpie (models cached per process).
+
+    Same conventions as :func:`reference_models.fit.fit_reference`.
+    """
+    from reference_models.fit import sample_model
+
+    key = (
+        "components",
+        data_fingerprint(data),
+        tuple((k, tuple(map(str, v))) for k, v in factors.items()),
+        repr(priors if priors is not None else default_priors()),
+        parameterization,
+    )
+    if key not in _MODELS:
+        _MODELS[key] = build_components_twin(data, factors, priors, parameterization)
+    idata = sample_model(
+        _MODELS[key],
+        sampler,
+        cache_key=key,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        target_accept=target_accept,
+        progressbar=progressbar,
+        log_likelihood=log_likelihood,
+        observed=data.y,
+    )
+    post = idata.posterior
+    post.attrs["sampler"] = sampler
+    post.attrs["parameterization"] = parameterization
+    post.attrs["priors"] = repr(priors if priors is not None else default_priors())
+    post.attrs["compared_vars"] = components_var_names(data, list(factors))
+    return idata

@@ -1,0 +1,219 @@
+"""Geweke and SBC batteries for the model with further grouping factors (:mod:`gibbs.components`).
+
+The same tests as :mod:`validation.geweke` and :mod:`validation.sbc`, with this model's prior
+simulator, data simulator and test functions; SBC fits every replication's chains in one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gibbs.components import (
+    COMPONENTS_SCHEMES,
+    DEFAULT_COMPONENTS_SCHEME,
+    initial_state_components,
+    make_factors,
+)
+from gibbs.data import HierarchicalData
+from gibbs.kernels.components import ComponentsModel, ComponentsState
+from gibbs.priors import Priors
+from gibbs.streams import ChainStreams, chain_seed_sequences
+from validation.geweke import GewekeResult, _draw_location, _draw_scale, compare_means
+from validation.sbc import SBCResult, _ranks, uniformity_test
+
+__all__ = ["draw_prior_levels", "geweke_levels", "sbc_levels", "simulate_y_levels"]
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+def draw_prior_levels(model: ComponentsModel, rng: np.random.Generator, size: int):
+    """Draw ``size`` parameter sets from the (proper) priors of ``model``."""
+    d, pr = model.data, model.priors
+    gamma = _draw_location(pr.gamma, rng, size, d.q)
+    beta = _draw_location(pr.beta, rng, size, d.p)
+    sigma_alpha = _draw_scale(pr.sigma_alpha, rng, size)
+    sigma_f = np.column_stack(
+        [_draw_scale(pr.factor_scale(f.name), rng, size) for f in model.factors]
+    )
+    sd = np.repeat(sigma_f, np.diff(model.offsets), axis=1)
+    effects = sd * rng.standard_normal(sd.shape)
+    eta = sigma_alpha[:, None] * rng.standard_normal((size, d.n_groups))
+    F = len(model.factors)
+    return ComponentsState(
+        alpha=model.group_intercepts(gamma, effects, eta),
+        eta=eta,
+        beta=beta,
+        gamma=gamma,
+        effects=effects,
+        sigma_y=_draw_scale(pr.sigma_y, rng, size),
+        sigma_alpha=sigma_alpha,
+        sigma_f=sigma_f,
+        aux_y=np.ones(size),
+        aux_alpha=np.ones(size),
+        aux_f=np.ones((size, F)),
+    )
+
+
+def simulate_y_levels(state, model: ComponentsModel, rng: np.random.Generator) -> np.ndarray:
+    """Draw y ~ p(y | theta) for every parameter set, shape (size, n)."""
+    mu = model.row_mean(state.beta, state.alpha, state.effects)
+    return mu + state.sigma_y[:, None] * rng.standard_normal(mu.shape)
+
+
+def _test_functions(state, Y, model: ComponentsModel) -> dict[str, np.ndarray]:
+    y_mean = Y.mean(axis=1)
+    g = {
+        "gamma[0]": state.gamma[:, 0],
+        "gamma[0]^2": state.gamma[:, 0] ** 2,
+        "sigma_y^2": state.sigma_y**2,
+        "sigma_alpha^2": state.sigma_alpha**2,
+        "alpha[0]": state.alpha[:, 0],
+        "mean(y)": y_mean,
+        "mean(y^2)": np.mean(Y * Y, axis=1),
+        "gamma[0]*mean(y)": state.gamma[:, 0] * y_mean,
+        "sum(eta^2)/sigma_alpha^2": np.sum(state.eta**2, axis=1) / state.sigma_alpha**2,
+    }
+    if model.data.p:
+        g["beta[0]"] = state.beta[:, 0]
+        g["beta[0]*mean(y)"] = state.beta[:, 0] * y_mean
+    for k, f in enumerate(model.factors):
+        b = model.factor_effects(state.effects, k)
+        g[f"sigma_{f.name}^2"] = state.sigma_f[:, k] ** 2
+        g[f"{f.name}_effect[0]"] = b[:, 0]
+        g[f"{f.name}_effect[0]^2"] = b[:, 0] ** 2
+    return g
+
+
+def geweke_levels(
+    data: HierarchicalData,
+    factors: Mapping[str, Any],
+    priors: Priors,
+    sweep: Sequence[Callable] | None = None,
+    *,
+    chains: int = 200,
+    iterations: int = 500,
+    burn: int = 50,
+    marginal_draws: int = 100_000,
+    seed: int = 0,
+    level: float = 0.01,
+) -> GewekeResult:
+    """Run Geweke's joint-distribution test of a sweep on the design of ``data`` and ``factors``.
+
+    Parameters as :func:`validation.geweke.geweke_test`; proper priors with finite fourth
+    moments on every scale (the functions include variances).
+    """
+    sweep = sweep or COMPONENTS_SCHEMES[DEFAULT_COMPONENTS_SCHEME]
+    base = ComponentsModel(data, make_factors(data, factors), priors)
+    mc_ss, sc_ss, stream_ss = np.random.SeedSequence(seed).spawn(3)
+    mc_rng, sc_rng = np.random.default_rng(mc_ss), np.random.default_rng(sc_ss)
+    theta = draw_prior_levels(base, mc_rng, marginal_draws)
+    g_mc = _test_functions(theta, simulate_y_levels(theta, base, mc_rng), base)
+    streams = ChainStreams(chain_seed_sequences(stream_ss, chains)[1])
+    state = draw_prior_levels(base, sc_rng, chains)
+    Y = simulate_y_levels(state, base, sc_rng)
+    traces: dict[str, np.ndarray] = {}
+    for it in range(burn + iterations):
+        model = base.with_outcomes(Y)
+        for block in sweep:
+            state = block(streams, state, model)
+        Y = simulate_y_levels(state, base, sc_rng)
+        if it >= burn:
+            for name, value in _test_functions(state, Y, base).items():
+                traces.setdefault(name, np.empty((chains, iterations)))[:, it - burn] = value
+    return compare_means(g_mc, traces, level)
+
+
+def _flat(state_like: dict[str, np.ndarray]) -> np.ndarray:
+    parts = [state_like[k] for k in ("alpha", "beta", "gamma", "effects")]
+    scales = [state_like["sigma_y"][..., None], state_like["sigma_alpha"][..., None]]
+    return np.concatenate([*parts, *scales, state_like["sigma_f"]], axis=-1)
+
+
+def _quantities(model: ComponentsModel) -> list[str]:
+    d = model.data
+    names = [f"alpha[{g}]" for g in d.group_names] + [f"beta[{x}]" for x in d.x_names]
+    names += [f"gamma[{u}]" for u in d.u_names]
+    for f in model.factors:
+        names += [f"{f.name}_effect[{lv}]" for lv in f.levels]
+    names += ["sigma_y", "sigma_alpha"] + [f"sigma_{f.name}" for f in model.factors]
+    return [*names, "loglik"]
+
+
+def _loglik(model, beta, alpha, effects, sigma_y, y):
+    mu = model.row_mean(beta, alpha, effects)
+    z = (y - mu) / sigma_y[..., None]
+    return np.sum(-0.5 * (_LOG_2PI + z * z) - np.log(sigma_y[..., None]), axis=-1)
+
+
+def sbc_levels(
+    data: HierarchicalData,
+    factors: Mapping[str, Any],
+    priors: Priors,
+    sweep: Sequence[Callable] | None = None,
+    *,
+    replications: int = 200,
+    seed: int = 0,
+    n_ranks: int = 99,
+    chains: int = 2,
+    draws: int = 500,
+    tune: int = 200,
+    level: float = 0.01,
+) -> SBCResult:
+    """Simulation-based calibration of a sweep, every replication's chains in one batch.
+
+    As :func:`validation.slopes_calibration.sbc_slopes`: ranks of every alpha_j, beta, gamma,
+    factor effect, scale and the log-likelihood among ESS-thinned draws.
+    """
+    sweep = sweep or COMPONENTS_SCHEMES[DEFAULT_COMPONENTS_SCHEME]
+    base = ComponentsModel(data, make_factors(data, factors), priors)
+    seeds = [np.random.SeedSequence(seed, spawn_key=(r,)) for r in range(replications)]
+    truths, Y = [], []
+    for s in seeds:
+        rng = np.random.default_rng(np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 0)))
+        theta = draw_prior_levels(base, rng, 1)
+        truths.append(theta)
+        Y.append(simulate_y_levels(theta, base, rng)[0])
+    Y = np.stack(Y)
+    chain_seeds = [
+        np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 1, c))
+        for s in seeds
+        for c in range(chains)
+    ]
+    streams = ChainStreams(chain_seeds)
+    model = base.with_outcomes(np.repeat(Y, chains, axis=0))
+    starts = [
+        initial_state_components(
+            ComponentsModel(data.replace(y=y), base.factors, priors),
+            ChainStreams(chain_seeds[r * chains : (r + 1) * chains]),
+        )
+        for r, y in enumerate(Y)
+    ]
+    state = ComponentsState(*[np.concatenate(parts) for parts in zip(*starts, strict=True)])
+    keep = ("alpha", "beta", "gamma", "effects", "sigma_y", "sigma_alpha", "sigma_f")
+    kept = {k: [] for k in keep}
+    for it in range(tune + draws):
+        for block in sweep:
+            state = block(streams, state, model)
+        if it >= tune:
+            for k in keep:
+                kept[k].append(getattr(state, k))
+    post = {
+        k: np.stack(v, axis=1).reshape(replications, chains, draws, *v[0].shape[1:])
+        for k, v in kept.items()
+    }
+    rows = []
+    for r in range(replications):
+        th = truths[r]
+        truth = _flat({k: getattr(th, k)[0] for k in keep})
+        one = {k: v[r] for k, v in post.items()}
+        ll = _loglik(base, one["beta"], one["alpha"], one["effects"], one["sigma_y"], Y[r])
+        ll_true = _loglik(base, th.beta[0], th.alpha[0], th.effects[0], th.sigma_y[0], Y[r])
+        full = np.concatenate([_flat(one), ll[..., None]], axis=-1)
+        ranks, _ = _ranks(np.append(truth, ll_true), full, n_ranks)
+        rows.append(ranks)
+    table = pd.DataFrame(rows, columns=_quantities(base))
+    return uniformity_test(table, n_ranks, level, seed)
