@@ -267,9 +267,7 @@ class RadonSurvey:
             ``{"state": the real state of every house}``, nested above the counties; pass it
             as ``gibbs.sample(data, factors=factors)``.
         """
-        data = self.to_hierarchical(
-            states, floor=floor, uranium=uranium, drop_missing=drop_missing
-        )
+        data = self.to_hierarchical(states, floor=floor, uranium=uranium, drop_missing=drop_missing)
         state_of = self.counties["state"]
         keys = np.asarray(data.group_names, dtype=object)[data.group]
         return data, {"state": state_of.loc[keys].to_numpy()}

@@ -374,10 +374,13 @@ def sample(
     ValueError
         For an unknown scheme, bad sizes, or priors that leave the posterior improper.
     """
-    data, formula_slopes = _resolve_data(data_or_formula, data, trials)
+    data, formula_slopes, formula_factors = _resolve_data(data_or_formula, data, trials)
     if slopes is not None and formula_slopes:
         raise ValueError("give the varying slopes once: in the formula or as slopes=")
+    if factors is not None and formula_factors:
+        raise ValueError("give the grouping factors once: in the formula or as factors=")
     slopes = tuple(slopes if slopes is not None else formula_slopes)
+    factors = factors if factors is not None else (formula_factors or None)
     family = normalize_family(family)
     if factors is not None and slopes:
         raise ValueError("varying slopes with further grouping factors are not built yet")
@@ -422,10 +425,8 @@ def sample(
     )
 
 
-def _resolve_data(
-    data_or_formula: Any, data: Any, trials: Any
-) -> tuple[HierarchicalData, tuple[str, ...]]:
-    """Return the HierarchicalData of a call to :func:`sample` and the formula's varying slopes."""
+def _resolve_data(data_or_formula: Any, data: Any, trials: Any) -> tuple:
+    """Return (HierarchicalData, varying slopes, further factors) of a call to :func:`sample`."""
     from gibbs.formula import is_formula, parse_formula
 
     if is_formula(data_or_formula):
@@ -440,7 +441,7 @@ def _resolve_data(
         )
     if trials is not None:
         raise ValueError("trials= goes with a formula; for HierarchicalData set its trials")
-    return data, ()
+    return data, (), {}
 
 
 def sample_sweep(

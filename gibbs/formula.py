@@ -10,27 +10,37 @@ same data and, for the same seed, bit-identical draws.
 
 Varying slopes ``"y ~ x + (1 + x | g)"`` (:func:`parse_formula`) name columns of X whose
 coefficients vary by group; as in lme4, the mean slope is the common term ``x``, which the formula
-must therefore contain. Several grouping factors and nesting ``(1 | a/b)`` parse, but the samplers
-for them do not exist yet: such formulas are refused with a message that says so.
+must therefore contain. Several grouping factors, nested ``(1 | state/county)`` or crossed
+``(1 | g) + (1 | h)``, give the finest factor as the model's group and the others as further
+factors (:mod:`gibbs.components`); varying slopes together with several factors are not built yet
+and are refused with a message that says so.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from gibbs.data import HierarchicalData
 
-__all__ = ["from_formula", "is_formula", "parse_formula"]
+__all__ = ["ParsedFormula", "from_formula", "is_formula", "parse_formula"]
+
+
+class ParsedFormula(NamedTuple):
+    """What a formula describes: the data, the varying slopes and any further factors."""
+
+    data: HierarchicalData
+    slopes: tuple[str, ...]
+    factors: dict[str, np.ndarray]
 
 
 def _unsupported(formula: str, what: str) -> ValueError:
     return ValueError(
-        f"formula {formula!r}: {what}; the samplers support one grouping factor, "
-        "'y ~ x + u + (1 | group)' or 'y ~ x + (1 + x | group)' (several grouping levels are not "
-        "built yet)"
+        f"formula {formula!r}: {what}; the samplers support 'y ~ x + u + (1 | group)', "
+        "'y ~ x + (1 + x | group)' and further intercept-only factors such as "
+        "'(1 | state/county)' or '(1 | g) + (1 | h)'"
     )
 
 
@@ -42,18 +52,18 @@ def from_formula(
     The same as :func:`parse_formula` for a formula without varying slopes; a formula with them
     is refused here (its data alone would lose them): use :func:`parse_formula`.
     """
-    data_, slopes = parse_formula(formula, data, trials=trials)
-    if slopes:
+    parsed = parse_formula(formula, data, trials=trials)
+    if parsed.slopes or parsed.factors:
+        what = f"varying slopes {list(parsed.slopes)}" if parsed.slopes else "several factors"
         raise ValueError(
-            f"formula {formula!r} has varying slopes {list(slopes)}: use parse_formula, which "
-            "returns them with the data"
+            f"formula {formula!r} has {what}: use parse_formula, which returns them with the data"
         )
-    return data_
+    return parsed.data
 
 
 def parse_formula(
     formula: str, data: pd.DataFrame, *, trials: str | int | None = None
-) -> tuple[HierarchicalData, tuple[str, ...]]:
+) -> ParsedFormula:
     """Build a model's data, and its varying slopes, from a formula and a DataFrame.
 
     Parameters
@@ -72,6 +82,10 @@ def parse_formula(
         Columns named as ``formulae`` names them (``floor``, ``np.log(x)``, ``C(f)[b]``).
     slopes : tuple of str
         The columns of ``data.X`` whose coefficients vary by group (empty for ``(1 | g)``).
+    factors : dict
+        Further grouping factors, one label per row (``gibbs.sample(..., factors=)``): with
+        several group terms the finest factor (most levels) is the model's group and the others
+        are nested above it or crossed with it (``(1 | state/county)``, ``(1 | g) + (1 | h)``).
 
     Raises
     ------
@@ -93,22 +107,37 @@ def parse_formula(
     groups = description.group_terms
     if not groups:
         raise _unsupported(formula, "there is no group term such as (1 | county)")
-    factors = [[c.name for c in t.factor.components] for t in groups]
-    if any(len(f) > 1 for f in factors):
-        raise _unsupported(formula, "it has a nested or interacted grouping factor")
-    if len({f[0] for f in factors}) > 1:
-        names = ", ".join(sorted({f[0] for f in factors}))
-        raise _unsupported(formula, f"it has several grouping factors ({names})")
-    group = factors[0][0]
-    if not any(type(t.expr).__name__ == "Intercept" for t in groups):
-        raise _unsupported(formula, "its group term has no intercept ('(0 + x | g)')")
+    # A grouping factor is one column or an interaction of columns ((1 | state/county) is
+    # (1 | state) + (1 | state:county)); its label is "a:b".
+    factor_cols = {
+        ":".join(c.name for c in t.factor.components): [c.name for c in t.factor.components]
+        for t in groups
+    }
     slope_terms = [t.expr for t in groups if type(t.expr).__name__ != "Intercept"]
+    slope_factors = {
+        ":".join(c.name for c in t.factor.components)
+        for t in groups
+        if type(t.expr).__name__ != "Intercept"
+    }
+    intercepts = {
+        ":".join(c.name for c in t.factor.components)
+        for t in groups
+        if type(t.expr).__name__ == "Intercept"
+    }
+    missing_intercept = sorted(set(factor_cols) - intercepts)
+    if missing_intercept:
+        raise _unsupported(
+            formula, f"the group term of {missing_intercept[0]} has no intercept ('(0 + x | g)')"
+        )
+    if len(factor_cols) > 1 and slope_terms:
+        raise _unsupported(formula, "it has varying slopes and several grouping factors")
     if not any(type(t).__name__ == "Intercept" for t in description.common_terms):
         raise ValueError(
             f"formula {formula!r} removes the intercept: the group-level intercept is part of "
             "the model (alpha_j ~ N(U_j gamma, sigma_alpha^2) with U's first column ones)"
         )
-    used = sorted(description.var_names | ({trials} if isinstance(trials, str) else set()))
+    used = set(description.var_names) | {c for cols in factor_cols.values() for c in cols}
+    used = sorted(used | ({trials} if isinstance(trials, str) else set()))
     missing = [c for c in used if c not in data.columns]
     if missing:
         raise ValueError(f"formula {formula!r}: columns not in the DataFrame: {missing}")
@@ -127,7 +156,17 @@ def parse_formula(
     y_name = description.response.term.components[0].name
     matrix = np.asarray(design.common.design_matrix, dtype=float)
     names = [label for t in design.common.terms.values() for label in t.labels]
-    codes, levels = pd.factorize(data[group], sort=True)
+    labels = {
+        name: pd.Series(
+            [":".join(map(str, row)) for row in zip(*(data[c] for c in cols), strict=True)]
+            if len(cols) > 1
+            else data[cols[0]].to_numpy()
+        )
+        for name, cols in factor_cols.items()
+    }
+    # The model's group is the finest factor (most levels); the others are further factors.
+    group = max(labels, key=lambda name: (labels[name].nunique(), -list(labels).index(name)))
+    codes, levels = pd.factorize(labels[group], sort=True)
     x_cols, u_cols = [], []
     for k, name in enumerate(names):
         if name == "Intercept":
@@ -141,7 +180,7 @@ def parse_formula(
     slopes = _slope_columns(formula, slope_terms, description, names, x_cols)
     frame = pd.DataFrame(matrix, columns=names)
     frame[y_name] = np.asarray(data[y_name], dtype=float)
-    frame[group] = data[group].to_numpy()
+    frame[group] = labels[group].to_numpy()
     if isinstance(trials, str):
         frame[trials] = data[trials].to_numpy()
     hdata = HierarchicalData.from_dataframe(
@@ -152,7 +191,10 @@ def parse_formula(
         u=[names[k] for k in u_cols],
         trials=trials,
     )
-    return hdata, slopes
+    factors = {name: labels[name].to_numpy() for name in labels if name != group}
+    if slope_factors - {group}:
+        raise _unsupported(formula, "its varying slopes are not by the finest grouping factor")
+    return ParsedFormula(hdata, slopes, factors)
 
 
 def _slope_columns(formula, slope_terms, description, names, x_cols) -> tuple[str, ...]:

@@ -232,3 +232,50 @@ def test_bad_factors_are_refused_before_sampling(kwargs, message):
     data, _ = _design(True)
     with pytest.raises(ValueError, match=message):
         gibbs.sample(data, draws=5, tune=0, chains=1, progressbar=False, **kwargs)
+
+
+def _frame(nested):
+    import pandas as pd
+
+    data, factors, _ = simulate_factors(12, 5, levels=3, nested=nested, seed=6)
+    return pd.DataFrame(
+        {
+            "y": data.y,
+            "x0": data.X[:, 0],
+            "u1": data.U[data.group, 1],
+            "group": np.asarray(data.group_names)[data.group],
+            "h": factors["h"],
+        }
+    )
+
+
+@pytest.mark.parametrize("nested", [True, False], ids=["nested", "crossed"])
+def test_formula_with_two_factors_gives_bit_identical_draws_to_arrays(nested):
+    from gibbs.data import HierarchicalData
+    from gibbs.formula import parse_formula
+
+    df = _frame(nested)
+    formula = "y ~ x0 + u1 + (1 | group) + (1 | h)"
+    parsed = parse_formula(formula, df)
+    assert parsed.data.group_dim == "group" and list(parsed.factors) == ["h"]
+    assert parsed.data.u_names == ("intercept", "u1")
+    kw = {"draws": 100, "tune": 50, "chains": 2, "seed": 3, "progressbar": False}
+    by_formula = gibbs.sample(formula, data=df, **kw)
+    hdata = HierarchicalData.from_dataframe(df, y="y", group="group", x=["x0"], u=["u1"])
+    by_arrays = gibbs.sample(hdata, factors={"h": df["h"].to_numpy()}, **kw)
+    for name in ["alpha", "gamma", "h_effect", "sigma_h"]:
+        np.testing.assert_array_equal(
+            by_formula.posterior[name].values, by_arrays.posterior[name].values
+        )
+    other = gibbs.sample(hdata, factors={"h": df["h"].to_numpy()}, **{**kw, "seed": 4})
+    assert not np.array_equal(other.posterior["alpha"].values, by_arrays.posterior["alpha"].values)
+
+
+def test_nested_formula_makes_the_finest_factor_the_group():
+    from gibbs.formula import parse_formula
+
+    parsed = parse_formula("y ~ x0 + u1 + (1 | h/group)", _frame(True))
+    assert parsed.data.group_dim == "h:group" and list(parsed.factors) == ["h"]
+    assert parsed.data.group_names[0].startswith("h")
+    model = ComponentsModel(parsed.data, make_factors(parsed.data, parsed.factors), Priors())
+    assert model.factors[0].nested

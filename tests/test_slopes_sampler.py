@@ -58,7 +58,8 @@ def test_chain_draws_do_not_depend_on_the_number_of_chains(synthetic):
 
 def test_formula_gives_bit_identical_draws_to_arrays(radon):
     formula = "log_radon ~ floor + (1 + floor | county)"
-    data, slopes = parse_formula(formula, radon)
+    data, slopes, factors = parse_formula(formula, radon)
+    assert factors == {}
     assert slopes == ("floor",) and data.x_names == ("floor",)
     by_formula = gibbs.sample(
         formula, data=radon, draws=100, tune=50, chains=2, seed=3, progressbar=False
@@ -116,7 +117,7 @@ def test_bad_input_is_refused_before_sampling(synthetic, kwargs, message):
         ("log_radon ~ 1 + (1 + floor | county)", "among the common terms"),
         ("log_radon ~ floor + (0 + floor | county)", "no intercept"),
         ("log_radon ~ floor + u + (1 + u | county)", "constant within every group"),
-        ("log_radon ~ floor + (1 | county) + (1 | u)", "several grouping factors"),
+        ("log_radon ~ floor + (1 + floor | county) + (1 | u)", "several grouping factors"),
     ],
 )
 def test_unsupported_slope_formulas_are_refused(radon, formula, message):

@@ -178,7 +178,12 @@ def load_model(args: argparse.Namespace) -> tuple[HierarchicalData, tuple[str, .
 
         frame = dataset_frame(args)
         trials = "trials" if "trials" in frame.columns else None
-        data, slopes = parse_formula(args.formula, frame, trials=trials)
+        data, slopes, factors = parse_formula(args.formula, frame, trials=trials)
+        if factors:
+            raise ValueError(
+                "several grouping factors in --formula: the command line does not run them yet; "
+                "use gibbs.sample(formula, data=df) from Python"
+            )
     elif getattr(args, "model", None) == "M3":
         if args.dataset in ("radon", "radon-all"):
             m1 = argparse.Namespace(**{**vars(args), "model": "M1"})
