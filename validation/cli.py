@@ -57,7 +57,8 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
         "--formula",
         help="model formula on the dataset's table, e.g. 'log_radon ~ floor + log_uranium + "
         "(1 | county)' or 'log_radon ~ floor + (1 + floor | county)' (radon columns: log_radon, "
-        "above_action_level, floor, county, log_uranium; radon-all adds state; synthetic: y, "
+        "above_action_level, floor, county, log_uranium; radon-all adds state and county_key "
+        "(unique county ids; county names repeat and vary in spelling); synthetic: y, "
         "x0, u1, group); replaces --model",
     )
     group.add_argument(
@@ -145,6 +146,8 @@ def dataset_frame(args: argparse.Namespace):
         if args.states:
             frame = frame[frame["state"].isin(args.states)]
         frame = frame.dropna(subset=["floor", "log_uranium"]).reset_index(drop=True)
+        # A few counties have no name in cty.dat: their key names them.
+        frame["county"] = frame["county"].fillna(frame["county_key"])
     else:
         args = argparse.Namespace(**{**vars(args), "formula": None})
         data = load_dataset(args)
@@ -169,8 +172,8 @@ def _frame_of(data: HierarchicalData):
     return frame
 
 
-def load_model(args: argparse.Namespace) -> tuple[HierarchicalData, tuple[str, ...]]:
-    """Return the data and varying slopes named by ``--dataset``, ``--model``, ``--formula``."""
+def load_model(args: argparse.Namespace) -> tuple[HierarchicalData, tuple[str, ...], dict]:
+    """Return the data, varying slopes and further factors of ``--dataset/--model/--formula``."""
     from gibbs import datasets
 
     if getattr(args, "formula", None):
@@ -179,11 +182,10 @@ def load_model(args: argparse.Namespace) -> tuple[HierarchicalData, tuple[str, .
         frame = dataset_frame(args)
         trials = "trials" if "trials" in frame.columns else None
         data, slopes, factors = parse_formula(args.formula, frame, trials=trials)
+        if factors and getattr(args, "family", "gaussian") != "gaussian":
+            raise ValueError("several grouping factors are built for the Gaussian family only")
         if factors:
-            raise ValueError(
-                "several grouping factors in --formula: the command line does not run them yet; "
-                "use gibbs.sample(formula, data=df) from Python"
-            )
+            return data, slopes, factors
     elif getattr(args, "model", None) == "M3":
         if args.dataset in ("radon", "radon-all"):
             m1 = argparse.Namespace(**{**vars(args), "model": "M1"})
@@ -193,10 +195,10 @@ def load_model(args: argparse.Namespace) -> tuple[HierarchicalData, tuple[str, .
                 args.groups, args.group_size, beta=[0.5], seed=args.data_seed
             )
     else:
-        return load_dataset(args), ()
+        return load_dataset(args), (), {}
     if slopes and getattr(args, "family", "gaussian") != "gaussian":
         raise ValueError("varying slopes are built for the Gaussian family only")
-    return data, slopes
+    return data, slopes, {}
 
 
 def load_dataset(args: argparse.Namespace) -> HierarchicalData:
@@ -251,6 +253,17 @@ def load_dataset(args: argparse.Namespace) -> HierarchicalData:
     return data
 
 
+def _without_factors(model: tuple, command: str) -> tuple:
+    """Return (data, slopes), refusing further factors where the command does not run them."""
+    data, slopes, factors = model
+    if factors:
+        raise ValueError(
+            f"{command} with several grouping factors is not in the command line yet; use "
+            "validation.levels_calibration (Geweke, SBC) or benchmarks/levels_ess.py"
+        )
+    return data, slopes
+
+
 def resolve_priors(args: argparse.Namespace, slopes: Sequence[str] = ()):
     """Return the priors named by ``--priors``, else the model's default for the command."""
     from gibbs.priors import PRESETS, default_priors
@@ -277,10 +290,12 @@ def resolve_priors(args: argparse.Namespace, slopes: Sequence[str] = ()):
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    data, slopes = load_model(args)
+    data, slopes, factors = load_model(args)
     summary = data.summary()
     if slopes:
         summary["varying_slopes"] = list(slopes)
+    for name, labels in factors.items():
+        summary[f"factor_{name}_levels"] = int(len(set(labels)))
     if args.json:
         print(json.dumps(summary, indent=2))
         return EXIT_OK
@@ -314,15 +329,19 @@ def _cmd_data(args: argparse.Namespace) -> int:
     print(f"U (group)      {', '.join(summary['group_predictors'])}")
     if slopes:
         print(f"varying slopes {', '.join(slopes)} (by {data.group_dim})")
+    for name, labels in factors.items():
+        print(f"factor         {name}: {len(set(labels))} levels")
     return EXIT_OK
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from validation.compare_job import run_compare, run_mutants
 
-    data, slopes = load_model(args)
+    data, slopes, factors = load_model(args)
     priors = resolve_priors(args, slopes)
     scheme = args.scheme or "collapsed"
+    if factors and args.mutants:
+        raise ValueError("--mutants with several grouping factors: not in the command line yet")
     label = f"{args.dataset} ({args.formula or args.model})" + (
         f" {' '.join(args.states)}" if args.states else ""
     )
@@ -343,6 +362,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         out_dir=None if args.no_report else args.out,
         quiet=args.quiet,
         slopes=slopes,
+        factors=factors or None,
     )
     ok = comparison.verdict == "agree"
     if args.mutants and slopes:
@@ -487,7 +507,7 @@ def _cmd_geweke(args: argparse.Namespace) -> int:
     from validation.geweke import geweke_test
     from validation.slopes_calibration import geweke_slopes
 
-    data, slopes = load_model(args)
+    data, slopes = _without_factors(load_model(args), "geweke")
     priors = resolve_priors(args, slopes)
     common = {"chains": args.chains, "iterations": args.iterations, "seed": args.seed}
     sweep = _sweep_under_test(args, slopes)
@@ -573,7 +593,7 @@ def _sbc_slopes(args: argparse.Namespace, data: HierarchicalData, slopes, priors
 def _cmd_sbc(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    data, slopes = load_model(args)
+    data, slopes = _without_factors(load_model(args), "sbc")
     priors = resolve_priors(args, slopes)
     if slopes:
         result = _sbc_slopes(args, data, slopes, priors)
@@ -613,7 +633,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from gibbs.kernels import FAMILY_SCHEMES
     from reference_models.twins import model_var_names
 
-    data, slopes = load_model(args)
+    data, slopes = _without_factors(load_model(args), "bench")
     priors = resolve_priors(args, slopes)
     if slopes:
         from gibbs.slopes import SLOPES_SCHEMES

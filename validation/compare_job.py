@@ -101,11 +101,14 @@ def run_compare(
     quiet: bool = False,
     family: str = "gaussian",
     slopes: tuple[str, ...] = (),
+    factors: dict | None = None,
 ) -> tuple[Any, Path | None]:
     """Run Gibbs and the twin, compare, print, and write the report; returns (comparison, page).
 
     With ``slopes`` the model is the varying-slopes one (:mod:`gibbs.slopes`, ``priors`` a
-    ``SlopesPriors``) and its twin :func:`reference_models.slopes_twin.build_slopes_twin`.
+    ``SlopesPriors``) and its twin :func:`reference_models.slopes_twin.build_slopes_twin`; with
+    ``factors`` (one label per row each) the model of :mod:`gibbs.components` and its centered
+    twin (NUTS mixes slowly between the intercept and a few state effects when non-centered).
     """
     import gibbs
     from gibbs.families import normalize_family
@@ -121,6 +124,8 @@ def run_compare(
     )
     if slopes:
         _say(f"varying slopes by {data.group_dim}: {', '.join(slopes)}", quiet)
+    for name, labels in (factors or {}).items():
+        _say(f"further factor {name}: {len(set(labels))} levels", quiet)
     _say(f"family: {family}; priors: {priors}", quiet)
     start = time.perf_counter()
     g = gibbs.sample(
@@ -134,11 +139,33 @@ def run_compare(
         progressbar=not quiet,
         family=family,
         slopes=slopes or None,
+        factors=factors,
     )
     gibbs_time = time.perf_counter() - start
     _say(f"Gibbs ({scheme}, {chains} chains x {draws} draws): {gibbs_time:.1f} s", quiet)
     start = time.perf_counter()
-    if slopes:
+    parameterization = "non-centered"
+    if factors:
+        from reference_models.components_twin import (
+            components_var_names,
+            fit_components_reference,
+        )
+
+        parameterization = "centered"
+        r = fit_components_reference(
+            data,
+            factors,
+            priors,
+            sampler=reference,
+            parameterization=parameterization,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            progressbar=not quiet,
+        )
+        names = components_var_names(data, list(factors))
+    elif slopes:
         from reference_models.slopes_twin import fit_slopes_reference, slopes_var_names
 
         r = fit_slopes_reference(
@@ -169,7 +196,7 @@ def run_compare(
     ref_time = time.perf_counter() - start
     divergences = int(r.sample_stats["diverging"].sum())
     _say(
-        f"{reference} NUTS (non-centered twin, {chains} chains x {draws} draws): "
+        f"{reference} NUTS ({parameterization} twin, {chains} chains x {draws} draws): "
         f"{ref_time:.1f} s, {divergences} divergences",
         quiet,
     )
@@ -182,7 +209,7 @@ def run_compare(
     loo = _loo_table({"gibbs": g, "nuts": r})
     from validation.predictive import loo_table
 
-    if family == "gaussian" and not slopes:
+    if family == "gaussian" and not slopes and not factors:
         pooling_loo = loo_table(data, sampler=reference, seed=seed, multilevel=g)[
             ["rank", "elpd_loo", "p_loo", "elpd_diff", "dse", "pareto_k>0.7"]
         ]
@@ -190,7 +217,7 @@ def run_compare(
         # A Bayesian no-pooling fit of binomial data needs proper priors on every group
         # intercept (separated groups have none otherwise); the ML baselines above stand in.
         pooling_loo = None
-    if slopes:
+    if slopes or factors:
         _say(
             "(PSIS-LOO against the Bayesian pooling baselines: varying-intercept model only)", quiet
         )
@@ -229,12 +256,13 @@ def run_compare(
             forest_plot({"Gibbs": g, "NUTS": r}, scalars),
             *(rank_plot(v, "sigma_alpha", k) for k, v in ranked.items()),
         ]
-        if npf.group_intercepts is not None and not slopes:
+        if npf.group_intercepts is not None and not slopes and not factors:
             figures.append(shrinkage_plot(data, g, npf.group_intercepts))
         settings = {
             "dataset": dataset_label,
             "family": family,
             **({"slopes": list(slopes)} if slopes else {}),
+            **({"factors": list(factors)} if factors else {}),
             "priors": priors.describe(),
             "scheme": scheme,
             "draws": draws,
