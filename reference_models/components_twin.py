@@ -11,8 +11,6 @@ The centered parameterization draws ``alpha ~ Normal(U gamma + nested effects, s
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from gibbs.data import HierarchicalData
@@ -22,8 +20,6 @@ from gibbs.priors import Priors, default_priors
 from reference_models.twins import PARAMETERIZATIONS, _location, _scale, data_fingerprint
 
 __all__ = ["build_components_twin", "components_var_names", "fit_components_reference"]
-
-_MODELS: dict[tuple, Any] = {}
 
 
 def components_var_names(data: HierarchicalData, factor_names) -> list[str]:
@@ -112,7 +108,7 @@ def fit_components_reference(
 
     Same conventions as :func:`reference_models.fit.fit_reference`.
     """
-    from reference_models.fit import sample_model
+    from reference_models.fit import fit_cached
 
     key = (
         "components",
@@ -121,12 +117,11 @@ def fit_components_reference(
         repr(priors if priors is not None else default_priors()),
         parameterization,
     )
-    if key not in _MODELS:
-        _MODELS[key] = build_components_twin(data, factors, priors, parameterization)
-    idata = sample_model(
-        _MODELS[key],
+    idata = fit_cached(
+        key,
+        lambda: build_components_twin(data, factors, priors, parameterization),
+        data.y,
         sampler,
-        cache_key=key,
         draws=draws,
         tune=tune,
         chains=chains,
@@ -134,7 +129,6 @@ def fit_components_reference(
         target_accept=target_accept,
         progressbar=progressbar,
         log_likelihood=log_likelihood,
-        observed=data.y,
     )
     post = idata.posterior
     post.attrs["sampler"] = sampler

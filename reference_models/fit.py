@@ -14,7 +14,14 @@ from gibbs.inference_data import OBS_DIM
 from gibbs.priors import Priors, default_priors
 from reference_models.twins import build_twin, model_var_names, twin_key
 
-__all__ = ["SAMPLERS", "clear_cache", "fit_reference", "sample_model", "twin_model"]
+__all__ = [
+    "SAMPLERS",
+    "clear_cache",
+    "fit_cached",
+    "fit_reference",
+    "sample_model",
+    "twin_model",
+]
 
 SAMPLERS = ("pymc", "nutpie")
 _MODELS: dict[tuple, Any] = {}
@@ -38,6 +45,16 @@ def twin_model(
     if key not in _MODELS:
         _MODELS[key] = build_twin(data, priors, parameterization, family)
     return _MODELS[key]
+
+
+def fit_cached(key: tuple, build, observed: np.ndarray, sampler: str, **kwargs: Any):
+    """Sample the model ``build()`` makes, built and compiled once per process under ``key``.
+
+    ``kwargs`` go to :func:`sample_model` (draws, tune, chains, seed, ...).
+    """
+    if key not in _MODELS:
+        _MODELS[key] = build()
+    return sample_model(_MODELS[key], sampler, cache_key=key, observed=observed, **kwargs)
 
 
 def fit_reference(

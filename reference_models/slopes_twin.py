@@ -21,8 +21,6 @@ L z_j; the centered one draws alpha_j from ``pm.MvNormal`` with ``chol=L``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from gibbs.covariance import HuangWand, InverseWishart
@@ -34,8 +32,6 @@ from gibbs.slopes import SlopesPriors, effect_pairs
 from reference_models.twins import PARAMETERIZATIONS, _scale, data_fingerprint
 
 __all__ = ["build_slopes_twin", "fit_slopes_reference", "slopes_var_names"]
-
-_MODELS: dict[tuple, Any] = {}
 
 
 def slopes_var_names(data: HierarchicalData, slopes) -> list[str]:
@@ -198,15 +194,14 @@ def fit_slopes_reference(
 
     Same conventions as :func:`reference_models.fit.fit_reference`.
     """
-    from reference_models.fit import sample_model
+    from reference_models.fit import fit_cached
 
     key = _key(data, slopes, priors, parameterization)
-    if key not in _MODELS:
-        _MODELS[key] = build_slopes_twin(data, slopes, priors, parameterization)
-    idata = sample_model(
-        _MODELS[key],
+    idata = fit_cached(
+        key,
+        lambda: build_slopes_twin(data, slopes, priors, parameterization),
+        data.y,
         sampler,
-        cache_key=key,
         draws=draws,
         tune=tune,
         chains=chains,
@@ -214,7 +209,6 @@ def fit_slopes_reference(
         target_accept=target_accept,
         progressbar=progressbar,
         log_likelihood=log_likelihood,
-        observed=data.y,
     )
     post = idata.posterior
     post.attrs["sampler"] = sampler

@@ -37,7 +37,14 @@ from gibbs.priors import (
 from gibbs.streams import ChainStreams, chain_seed_sequences
 from validation.compare import holm_reject
 
-__all__ = ["GewekeResult", "compare_means", "draw_prior", "geweke_test", "test_functions"]
+__all__ = [
+    "GewekeResult",
+    "compare_means",
+    "draw_prior",
+    "geweke_test",
+    "run_geweke",
+    "test_functions",
+]
 
 
 def _draw_scale(prior, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -209,31 +216,73 @@ def geweke_test(
                 f"prior on {name}: HalfStudentT(nu={prior.nu}) has no finite fourth moment, "
                 "which the Geweke test functions need; use SBC for it"
             )
-    master = np.random.SeedSequence(seed)
-    mc_ss, sc_ss, stream_ss = master.spawn(3)
-    mc_rng, sc_rng = np.random.default_rng(mc_ss), np.random.default_rng(sc_ss)
-
-    theta = draw_prior(priors, data, mc_rng, marginal_draws, family)
-    g_mc = test_functions(theta, _simulate_y(theta, data, mc_rng, family), data.U)
-
     if family == "gaussian":
         base = GaussianModel(data, priors)
     else:
         # The model only borrows the design: its outcomes are replaced chain by chain.
         base = BinomialModel(data.replace(y=np.zeros(data.n)), priors, family)
+    return run_geweke(
+        base,
+        sweep,
+        lambda rng, size: draw_prior(priors, data, rng, size, family),
+        lambda state, rng: _simulate_y(state, data, rng, family),
+        lambda state, Y: test_functions(state, Y, data.U),
+        chains=chains,
+        iterations=iterations,
+        burn=burn,
+        marginal_draws=marginal_draws,
+        seed=seed,
+        level=level,
+    )
+
+
+def run_geweke(
+    base,
+    sweep: Sequence[Callable],
+    draw: Callable,
+    simulate: Callable,
+    functions: Callable,
+    *,
+    chains: int,
+    iterations: int,
+    burn: int,
+    marginal_draws: int,
+    seed: int,
+    level: float,
+) -> GewekeResult:
+    """Geweke's test for any model: its prior and data simulators and its test functions.
+
+    Parameters
+    ----------
+    base : model
+        A kernel model whose ``with_outcomes(Y)`` gives every chain its own outcomes.
+    sweep : sequence of blocks
+        The sweep under test.
+    draw : callable
+        ``draw(rng, size)``: parameter states from the prior.
+    simulate : callable
+        ``simulate(state, rng)``: outcomes, one row per parameter set.
+    functions : callable
+        ``functions(state, Y)``: dict of test-function values, one per parameter set.
+    chains, iterations, burn, marginal_draws, seed, level
+        As in :func:`geweke_test`.
+    """
+    mc_ss, sc_ss, stream_ss = np.random.SeedSequence(seed).spawn(3)
+    mc_rng, sc_rng = np.random.default_rng(mc_ss), np.random.default_rng(sc_ss)
+    theta = draw(mc_rng, marginal_draws)
+    g_mc = functions(theta, simulate(theta, mc_rng))
     streams = ChainStreams(chain_seed_sequences(stream_ss, chains)[1])
-    state = draw_prior(priors, data, sc_rng, chains, family)
-    Y = _simulate_y(state, data, sc_rng, family)
+    state = draw(sc_rng, chains)
+    Y = simulate(state, sc_rng)
     traces: dict[str, np.ndarray] = {}
     for it in range(burn + iterations):
         model = base.with_outcomes(Y)
         for block in sweep:
             state = block(streams, state, model)
-        Y = _simulate_y(state, data, sc_rng, family)
+        Y = simulate(state, sc_rng)
         if it >= burn:
-            for name, value in test_functions(state, Y, data.U).items():
+            for name, value in functions(state, Y).items():
                 traces.setdefault(name, np.empty((chains, iterations)))[:, it - burn] = value
-
     return compare_means(g_mc, traces, level)
 
 

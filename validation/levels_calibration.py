@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from gibbs.components import (
     COMPONENTS_SCHEMES,
@@ -21,9 +20,8 @@ from gibbs.components import (
 from gibbs.data import HierarchicalData
 from gibbs.kernels.components import ComponentsModel, ComponentsState
 from gibbs.priors import Priors
-from gibbs.streams import ChainStreams, chain_seed_sequences
-from validation.geweke import GewekeResult, _draw_location, _draw_scale, compare_means
-from validation.sbc import SBCResult, _ranks, uniformity_test
+from validation.geweke import GewekeResult, _draw_location, _draw_scale, run_geweke
+from validation.sbc import SBCResult, run_sbc_batch
 
 __all__ = ["draw_prior_levels", "geweke_levels", "sbc_levels", "simulate_y_levels"]
 
@@ -106,25 +104,20 @@ def geweke_levels(
     Parameters as :func:`validation.geweke.geweke_test`; proper priors with finite fourth
     moments on every scale (the functions include variances).
     """
-    sweep = sweep or COMPONENTS_SCHEMES[DEFAULT_COMPONENTS_SCHEME]
     base = ComponentsModel(data, make_factors(data, factors), priors)
-    mc_ss, sc_ss, stream_ss = np.random.SeedSequence(seed).spawn(3)
-    mc_rng, sc_rng = np.random.default_rng(mc_ss), np.random.default_rng(sc_ss)
-    theta = draw_prior_levels(base, mc_rng, marginal_draws)
-    g_mc = _test_functions(theta, simulate_y_levels(theta, base, mc_rng), base)
-    streams = ChainStreams(chain_seed_sequences(stream_ss, chains)[1])
-    state = draw_prior_levels(base, sc_rng, chains)
-    Y = simulate_y_levels(state, base, sc_rng)
-    traces: dict[str, np.ndarray] = {}
-    for it in range(burn + iterations):
-        model = base.with_outcomes(Y)
-        for block in sweep:
-            state = block(streams, state, model)
-        Y = simulate_y_levels(state, base, sc_rng)
-        if it >= burn:
-            for name, value in _test_functions(state, Y, base).items():
-                traces.setdefault(name, np.empty((chains, iterations)))[:, it - burn] = value
-    return compare_means(g_mc, traces, level)
+    return run_geweke(
+        base,
+        sweep or COMPONENTS_SCHEMES[DEFAULT_COMPONENTS_SCHEME],
+        lambda rng, size: draw_prior_levels(base, rng, size),
+        lambda state, rng: simulate_y_levels(state, base, rng),
+        lambda state, Y: _test_functions(state, Y, base),
+        chains=chains,
+        iterations=iterations,
+        burn=burn,
+        marginal_draws=marginal_draws,
+        seed=seed,
+        level=level,
+    )
 
 
 def _flat(state_like: dict[str, np.ndarray]) -> np.ndarray:
@@ -168,52 +161,24 @@ def sbc_levels(
     As :func:`validation.slopes_calibration.sbc_slopes`: ranks of every alpha_j, beta, gamma,
     factor effect, scale and the log-likelihood among ESS-thinned draws.
     """
-    sweep = sweep or COMPONENTS_SCHEMES[DEFAULT_COMPONENTS_SCHEME]
     base = ComponentsModel(data, make_factors(data, factors), priors)
-    seeds = [np.random.SeedSequence(seed, spawn_key=(r,)) for r in range(replications)]
-    truths, Y = [], []
-    for s in seeds:
-        rng = np.random.default_rng(np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 0)))
-        theta = draw_prior_levels(base, rng, 1)
-        truths.append(theta)
-        Y.append(simulate_y_levels(theta, base, rng)[0])
-    Y = np.stack(Y)
-    chain_seeds = [
-        np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 1, c))
-        for s in seeds
-        for c in range(chains)
-    ]
-    streams = ChainStreams(chain_seeds)
-    model = base.with_outcomes(np.repeat(Y, chains, axis=0))
-    starts = [
-        initial_state_components(
-            ComponentsModel(data.replace(y=y), base.factors, priors),
-            ChainStreams(chain_seeds[r * chains : (r + 1) * chains]),
-        )
-        for r, y in enumerate(Y)
-    ]
-    state = ComponentsState(*[np.concatenate(parts) for parts in zip(*starts, strict=True)])
     keep = ("alpha", "beta", "gamma", "effects", "sigma_y", "sigma_alpha", "sigma_f")
-    kept = {k: [] for k in keep}
-    for it in range(tune + draws):
-        for block in sweep:
-            state = block(streams, state, model)
-        if it >= tune:
-            for k in keep:
-                kept[k].append(getattr(state, k))
-    post = {
-        k: np.stack(v, axis=1).reshape(replications, chains, draws, *v[0].shape[1:])
-        for k, v in kept.items()
-    }
-    rows = []
-    for r in range(replications):
-        th = truths[r]
-        truth = _flat({k: getattr(th, k)[0] for k in keep})
-        one = {k: v[r] for k, v in post.items()}
-        ll = _loglik(base, one["beta"], one["alpha"], one["effects"], one["sigma_y"], Y[r])
-        ll_true = _loglik(base, th.beta[0], th.alpha[0], th.effects[0], th.sigma_y[0], Y[r])
-        full = np.concatenate([_flat(one), ll[..., None]], axis=-1)
-        ranks, _ = _ranks(np.append(truth, ll_true), full, n_ranks)
-        rows.append(ranks)
-    table = pd.DataFrame(rows, columns=_quantities(base))
-    return uniformity_test(table, n_ranks, level, seed)
+    return run_sbc_batch(
+        base,
+        sweep or COMPONENTS_SCHEMES[DEFAULT_COMPONENTS_SCHEME],
+        lambda rng, size: draw_prior_levels(base, rng, size),
+        lambda state, rng: simulate_y_levels(state, base, rng),
+        lambda y, streams: initial_state_components(
+            ComponentsModel(data.replace(y=y), base.factors, priors), streams
+        ),
+        lambda st: _flat({k: getattr(st, k) for k in keep}),
+        lambda st, Y: _loglik(base, st.beta, st.alpha, st.effects, st.sigma_y, Y),
+        _quantities(base),
+        replications=replications,
+        seed=seed,
+        n_ranks=n_ranks,
+        chains=chains,
+        draws=draws,
+        tune=tune,
+        level=level,
+    )

@@ -6,15 +6,14 @@ each of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from gibbs.components import COMPONENTS_SCHEMES
 from gibbs.kernels import components as k
 from gibbs.kernels.scales import draw_centered_scale
+from validation.mutants import SweepMutant
 
-__all__ = ["LEVELS_MUTANTS", "LevelsMutant"]
+__all__ = ["LEVELS_MUTANTS"]
 
 
 def factor_scale_over_rows(streams, state, model):
@@ -47,41 +46,23 @@ def eta_without_prior_precision(streams, state, model):
     return state._replace(eta=eta, alpha=model.group_intercepts(state.gamma, state.effects, eta))
 
 
-@dataclass(frozen=True)
-class LevelsMutant:
-    """A broken sweep: ``scheme`` with the block ``replaces`` swapped for ``block``."""
-
-    name: str
-    scheme: str
-    replaces: object
-    block: object
-
-    @property
-    def sweep(self) -> tuple:
-        """The broken sweep."""
-        return tuple(
-            self.block if b is self.replaces else b for b in COMPONENTS_SCHEMES[self.scheme]
-        )
-
-    @property
-    def description(self) -> str:
-        """One line on what is broken."""
-        return (self.block.__doc__ or "").strip().splitlines()[0]
+def _mutant(name: str, scheme: str, replaces, block) -> SweepMutant:
+    return SweepMutant(name, COMPONENTS_SCHEMES, scheme, replaces, block)
 
 
 LEVELS_MUTANTS = {
     m.name: m
     for m in [
-        LevelsMutant(
+        _mutant(
             "factor_scale_over_rows", "collapsed", k.update_factor_scales, factor_scale_over_rows
         ),
-        LevelsMutant(
+        _mutant(
             "small_ignoring_group_variance",
             "collapsed",
             k.update_small,
             small_ignoring_group_variance,
         ),
-        LevelsMutant(
+        _mutant(
             "eta_without_prior_precision", "collapsed", k.update_eta, eta_without_prior_precision
         ),
     ]

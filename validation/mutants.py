@@ -65,6 +65,31 @@ class Mutant:
 
 
 # --------------------------------------------------------------------------- broken blocks
+@dataclass(frozen=True)
+class SweepMutant:
+    """A broken sweep of an extended model: ``schemes[scheme]`` with ``replaces`` swapped out.
+
+    Used by the varying-slopes and several-levels catalogues
+    (:mod:`validation.slopes_mutants`, :mod:`validation.levels_mutants`).
+    """
+
+    name: str
+    schemes: Any
+    scheme: str
+    replaces: Callable
+    block: Callable
+
+    @property
+    def sweep(self) -> tuple:
+        """The broken sweep."""
+        return tuple(self.block if b is self.replaces else b for b in self.schemes[self.scheme])
+
+    @property
+    def description(self) -> str:
+        """One line on what is broken."""
+        return (self.block.__doc__ or "").strip().splitlines()[0]
+
+
 def plugin_sigma_y(streams, state: State, model: GaussianModel) -> State:
     """Article step 4 literally: sigma_y^2 set to the sample variance (not drawn)."""
     return state._replace(sigma_y=np.sqrt(residual_ss(state, model) / model.data.n))

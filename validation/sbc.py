@@ -48,6 +48,7 @@ __all__ = [
     "SBC",
     "SBCResult",
     "ecdf_uniformity_pvalue",
+    "run_sbc_batch",
     "uniformity_test",
 ]
 
@@ -514,3 +515,79 @@ def uniformity_test(ranks: pd.DataFrame, n_ranks: int, level: float, seed: int) 
         n_ranks=L,
         settings={"replications": R, "seed": seed},
     )
+
+
+def run_sbc_batch(
+    base,
+    sweep,
+    draw,
+    simulate,
+    start,
+    flatten,
+    loglik,
+    names: list[str],
+    *,
+    replications: int,
+    seed: int,
+    n_ranks: int,
+    chains: int,
+    draws: int,
+    tune: int,
+    level: float,
+) -> SBCResult:
+    """SBC for any model, every replication's chains updated together in one batch.
+
+    Replication r draws theta and y with ``SeedSequence(seed, spawn_key=(r, 0))`` and runs its
+    chains on streams ``(r, 1, c)``; the ranks of the flattened truth and of the log-likelihood
+    of y among the ESS-thinned draws are tested by :func:`uniformity_test`.
+
+    Parameters
+    ----------
+    base : model
+        A kernel model whose ``with_outcomes(Y)`` gives every chain its own outcomes.
+    sweep : sequence of blocks
+    draw, simulate : callable
+        ``draw(rng, size)`` parameter states from the prior; ``simulate(state, rng)`` outcomes.
+    start : callable
+        ``start(y, streams)``: over-dispersed initial states of one replication's chains.
+    flatten : callable
+        ``flatten(state)``: the ranked scalars, shape (size, K), in the order of ``names``.
+    loglik : callable
+        ``loglik(state, Y)``: log p(y | theta) per parameter set.
+    names : list of str
+        The K quantities and ``"loglik"``.
+    """
+    seeds = [np.random.SeedSequence(seed, spawn_key=(r,)) for r in range(replications)]
+    truths, Y = [], []
+    for s in seeds:
+        rng = np.random.default_rng(np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 0)))
+        theta = draw(rng, 1)
+        truths.append(theta)
+        Y.append(simulate(theta, rng)[0])
+    Y = np.stack(Y)
+    chain_seeds = [
+        np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 1, c))
+        for s in seeds
+        for c in range(chains)
+    ]
+    from gibbs.streams import ChainStreams
+
+    streams = ChainStreams(chain_seeds)
+    Y_chains = np.repeat(Y, chains, axis=0)
+    model = base.with_outcomes(Y_chains)
+    starts = [
+        start(y, ChainStreams(chain_seeds[r * chains : (r + 1) * chains])) for r, y in enumerate(Y)
+    ]
+    state = type(starts[0])(*[np.concatenate(parts) for parts in zip(*starts, strict=True)])
+    kept = []
+    for it in range(tune + draws):
+        for block in sweep:
+            state = block(streams, state, model)
+        if it >= tune:
+            kept.append(np.concatenate([flatten(state), loglik(state, Y_chains)[:, None]], -1))
+    post = np.stack(kept, axis=1).reshape(replications, chains, draws, -1)
+    rows = []
+    for r, theta in enumerate(truths):
+        truth = np.append(flatten(theta)[0], loglik(theta, Y[r][None]))
+        rows.append(_ranks(truth, post[r], n_ranks)[0])
+    return uniformity_test(pd.DataFrame(rows, columns=names), n_ranks, level, seed)

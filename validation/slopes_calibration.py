@@ -15,12 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import pandas as pd
 
 from gibbs.covariance import correlations, standard_deviations
 from gibbs.data import HierarchicalData
 from gibbs.kernels.slopes import SlopesModel, SlopesState
-from gibbs.priors import HalfNormal, HalfStudentT, InverseGamma, Normal
 from gibbs.slopes import (
     DEFAULT_SLOPES_SCHEME,
     SLOPES_SCHEMES,
@@ -28,9 +26,8 @@ from gibbs.slopes import (
     effect_pairs,
     initial_state_slopes,
 )
-from gibbs.streams import ChainStreams, chain_seed_sequences
-from validation.geweke import GewekeResult, compare_means
-from validation.sbc import SBCResult, _ranks, uniformity_test
+from validation.geweke import GewekeResult, _draw_location, _draw_scale, run_geweke
+from validation.sbc import SBCResult, run_sbc_batch
 
 __all__ = [
     "draw_prior_slopes",
@@ -42,23 +39,6 @@ __all__ = [
 ]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
-
-
-def _draw_scale(prior, rng, size):
-    if isinstance(prior, InverseGamma):
-        return np.sqrt(prior.beta / rng.gamma(prior.alpha, 1.0, size))
-    if isinstance(prior, HalfStudentT):
-        return prior.sigma * np.abs(rng.standard_t(prior.nu, size))
-    if isinstance(prior, HalfNormal):
-        return prior.sigma * np.abs(rng.standard_normal(size))
-    raise ValueError(f"simulation needs proper priors; {prior!r} is improper")
-
-
-def _draw_location(prior, rng, size, dim):
-    if not isinstance(prior, Normal):
-        raise ValueError(f"simulation needs proper priors; {prior!r} is improper")
-    mu, sigma = prior._params(dim)
-    return mu + sigma * rng.standard_normal((size, dim))
 
 
 def draw_prior_slopes(model: SlopesModel, rng: np.random.Generator, size: int) -> SlopesState:
@@ -139,26 +119,20 @@ def geweke_slopes(
     default scheme. Priors must be proper with finite fourth moments (the test functions include
     Sigma_kk^2): an inverse-Wishart with nu > K + 7 or so, not a Huang-Wand prior with nu <= 8.
     """
-    sweep = sweep or SLOPES_SCHEMES[DEFAULT_SLOPES_SCHEME]
     base = SlopesModel(data, tuple(slopes), priors)
-    master = np.random.SeedSequence(seed)
-    mc_ss, sc_ss, stream_ss = master.spawn(3)
-    mc_rng, sc_rng = np.random.default_rng(mc_ss), np.random.default_rng(sc_ss)
-    theta = draw_prior_slopes(base, mc_rng, marginal_draws)
-    g_mc = slopes_test_functions(theta, simulate_y_slopes(theta, base, mc_rng), base)
-    streams = ChainStreams(chain_seed_sequences(stream_ss, chains)[1])
-    state = draw_prior_slopes(base, sc_rng, chains)
-    Y = simulate_y_slopes(state, base, sc_rng)
-    traces: dict[str, np.ndarray] = {}
-    for it in range(burn + iterations):
-        model = base.with_outcomes(Y)
-        for block in sweep:
-            state = block(streams, state, model)
-        Y = simulate_y_slopes(state, base, sc_rng)
-        if it >= burn:
-            for name, value in slopes_test_functions(state, Y, base).items():
-                traces.setdefault(name, np.empty((chains, iterations)))[:, it - burn] = value
-    return compare_means(g_mc, traces, level)
+    return run_geweke(
+        base,
+        sweep or SLOPES_SCHEMES[DEFAULT_SLOPES_SCHEME],
+        lambda rng, size: draw_prior_slopes(base, rng, size),
+        lambda state, rng: simulate_y_slopes(state, base, rng),
+        lambda state, Y: slopes_test_functions(state, Y, base),
+        chains=chains,
+        iterations=iterations,
+        burn=burn,
+        marginal_draws=marginal_draws,
+        seed=seed,
+        level=level,
+    )
 
 
 def slopes_quantity_names(model: SlopesModel) -> list[str]:
@@ -216,55 +190,23 @@ def sbc_slopes(
     bulk ESS and ranks every true scalar and the log-likelihood among ``n_ranks`` draws.
     Uniformity: :func:`validation.sbc.uniformity_test`.
     """
-    sweep = sweep or SLOPES_SCHEMES[DEFAULT_SLOPES_SCHEME]
     base = SlopesModel(data, tuple(slopes), priors)
-    seeds = [np.random.SeedSequence(seed, spawn_key=(r,)) for r in range(replications)]
-    truths, Y = [], []
-    for s in seeds:
-        rng = np.random.default_rng(np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 0)))
-        theta = draw_prior_slopes(base, rng, 1)
-        truths.append(theta)
-        Y.append(simulate_y_slopes(theta, base, rng)[0])
-    Y = np.stack(Y)
-    chain_seeds = [
-        np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 1, c))
-        for s in seeds
-        for c in range(chains)
-    ]
-    streams = ChainStreams(chain_seeds)
-    model = base.with_outcomes(np.repeat(Y, chains, axis=0))
-    # Over-dispersed starts from each replication's own data.
-    starts = [
-        initial_state_slopes(
-            SlopesModel(data.replace(y=y), tuple(slopes), priors),
-            ChainStreams(chain_seeds[r * chains : (r + 1) * chains]),
-        )
-        for r, y in enumerate(Y)
-    ]
-    state = SlopesState(*[np.concatenate(parts) for parts in zip(*starts, strict=True)])
-    kept = []
-    for it in range(tune + draws):
-        for block in sweep:
-            state = block(streams, state, model)
-        if it >= tune:
-            kept.append(
-                _flat(model, state.alpha, state.beta, state.gamma, state.sigma_y, state.Sigma)
-            )
-    K_all = kept[0].shape[-1]
-    post = np.stack(kept, axis=1).reshape(replications, chains, draws, K_all)
-    rows = []
-    for r in range(replications):
-        th = truths[r]
-        truth = _flat(model, th.alpha[0], th.beta[0], th.gamma[0], th.sigma_y[0], th.Sigma[0])
-        d = post[r]
-        J, K, p = data.n_groups, base.K, base.p
-        alpha = d[..., : J * K].reshape(chains, draws, J, K)
-        beta = d[..., J * K : J * K + p]
-        sigma_y = d[..., J * K + p + data.q + K - 1]
-        ll = _loglik(base, alpha, beta, sigma_y, Y[r])
-        ll_true = _loglik(base, th.alpha[0], th.beta[0], th.sigma_y[0], Y[r])
-        full = np.concatenate([d, ll[..., None]], axis=-1)
-        ranks, _ = _ranks(np.append(truth, ll_true), full, n_ranks)
-        rows.append(ranks)
-    table = pd.DataFrame(rows, columns=slopes_quantity_names(base))
-    return uniformity_test(table, n_ranks, level, seed)
+    return run_sbc_batch(
+        base,
+        sweep or SLOPES_SCHEMES[DEFAULT_SLOPES_SCHEME],
+        lambda rng, size: draw_prior_slopes(base, rng, size),
+        lambda state, rng: simulate_y_slopes(state, base, rng),
+        lambda y, streams: initial_state_slopes(
+            SlopesModel(data.replace(y=y), tuple(slopes), priors), streams
+        ),
+        lambda st: _flat(base, st.alpha, st.beta, st.gamma, st.sigma_y, st.Sigma),
+        lambda st, Y: _loglik(base, st.alpha, st.beta, st.sigma_y, Y),
+        slopes_quantity_names(base),
+        replications=replications,
+        seed=seed,
+        n_ranks=n_ranks,
+        chains=chains,
+        draws=draws,
+        tune=tune,
+        level=level,
+    )

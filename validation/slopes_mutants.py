@@ -6,14 +6,13 @@ of the varying-slopes model (:mod:`gibbs.kernels.slopes`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from gibbs.kernels import slopes as k
 from gibbs.slopes import SLOPES_SCHEMES
+from validation.mutants import SweepMutant
 
-__all__ = ["SLOPES_MUTANTS", "SlopesMutant"]
+__all__ = ["SLOPES_MUTANTS"]
 
 
 def sigma_without_groups(streams, state, model):
@@ -45,42 +44,22 @@ def collapsed_without_jacobian(streams, state, model):
     return k.collapsed_sigma_step(streams, state, model, jacobian=False)
 
 
-@dataclass(frozen=True)
-class SlopesMutant:
-    """A broken sweep: ``scheme`` with the block ``replaces`` swapped for ``block``."""
-
-    name: str
-    scheme: str
-    replaces: object
-    block: object
-
-    @property
-    def sweep(self) -> tuple:
-        """The broken sweep."""
-        return tuple(self.block if b is self.replaces else b for b in SLOPES_SCHEMES[self.scheme])
-
-    @property
-    def description(self) -> str:
-        """One line on what is broken."""
-        return (self.block.__doc__ or "").strip().splitlines()[0]
+def _mutant(name: str, scheme: str, replaces, block) -> SweepMutant:
+    return SweepMutant(name, SLOPES_SCHEMES, scheme, replaces, block)
 
 
 SLOPES_MUTANTS = {
     m.name: m
     for m in [
-        SlopesMutant(
-            "sigma_without_groups", "blocked", k.update_sigma_slopes, sigma_without_groups
-        ),
-        SlopesMutant(
-            "sigma_diagonal_scatter", "blocked", k.update_sigma_slopes, sigma_diagonal_scatter
-        ),
-        SlopesMutant(
+        _mutant("sigma_without_groups", "blocked", k.update_sigma_slopes, sigma_without_groups),
+        _mutant("sigma_diagonal_scatter", "blocked", k.update_sigma_slopes, sigma_diagonal_scatter),
+        _mutant(
             "alpha_covariance_not_inverted",
             "collapsed",
             k.update_alpha_slopes,
             alpha_covariance_not_inverted,
         ),
-        SlopesMutant(
+        _mutant(
             "collapsed_without_jacobian",
             "collapsed",
             k.collapsed_sigma_slopes,
