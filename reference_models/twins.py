@@ -172,11 +172,22 @@ def twin_from_formula(
     family: str = "gaussian",
     trials: str | int | None = None,
 ):
-    """Build the PyMC twin of the model a formula describes (:func:`gibbs.formula.from_formula`).
+    """Build the PyMC twin of the model a formula describes (:func:`gibbs.formula.parse_formula`).
 
-    The formula is parsed once into the same ``HierarchicalData`` that ``gibbs.sample(formula,
-    data=df)`` samples, so the twin is the same model by construction.
+    The formula is parsed once into the same data, varying slopes and further factors that
+    ``gibbs.sample(formula, data=df)`` samples, so the twin is the same model by construction:
+    :func:`build_twin` for ``(1 | g)``, the varying-slopes twin for ``(1 + x | g)``
+    (``priors`` a ``SlopesPriors``), the further-factors twin for ``(1 | state) + (1 | county)``.
     """
-    from gibbs.formula import from_formula
+    from gibbs.formula import parse_formula
 
-    return build_twin(from_formula(formula, data, trials=trials), priors, parameterization, family)
+    parsed = parse_formula(formula, data, trials=trials)
+    if parsed.slopes:
+        from reference_models.slopes_twin import build_slopes_twin
+
+        return build_slopes_twin(parsed.data, parsed.slopes, priors, parameterization)
+    if parsed.factors:
+        from reference_models.components_twin import build_components_twin
+
+        return build_components_twin(parsed.data, parsed.factors, priors, parameterization)
+    return build_twin(parsed.data, priors, parameterization, family)

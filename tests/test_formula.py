@@ -113,3 +113,25 @@ def test_formula_builds_the_same_twin(radon_df):
     reference = build_twin(arrays)
     point = reference.initial_point()
     assert twin.compile_logp()(point) == reference.compile_logp()(point)
+
+
+@pytest.mark.pymc
+def test_formula_builds_the_twin_of_slopes_and_of_several_factors(radon_df):
+    from reference_models.components_twin import build_components_twin
+    from reference_models.slopes_twin import build_slopes_twin
+    from reference_models.twins import twin_from_formula
+
+    slopes = twin_from_formula("log_radon ~ floor + (1 + floor | county)", radon_df)
+    m3 = HierarchicalData.from_dataframe(radon_df, y="log_radon", group="county", x=["floor"])
+    reference = build_slopes_twin(m3, ["floor"])
+    point = reference.initial_point()
+    assert slopes.compile_logp()(point) == reference.compile_logp()(point)
+    # Two factors: floor level crossed with county (a synthetic second factor on real data).
+    df = radon_df.assign(band=np.where(radon_df["log_uranium"] > 0, "high", "low"))
+    df["band"] = df["band"] + np.where(np.arange(len(df)) % 2 == 0, "-a", "-b")
+    crossed = twin_from_formula("log_radon ~ floor + (1 | county) + (1 | band)", df)
+    m1 = HierarchicalData.from_dataframe(df, y="log_radon", group="county", x=["floor"])
+    reference = build_components_twin(m1, {"band": df["band"].to_numpy()})
+    point = reference.initial_point()
+    assert crossed.compile_logp()(point) == reference.compile_logp()(point)
+    assert "band_effect" in crossed.named_vars and "gamma_slope" in slopes.named_vars
