@@ -60,3 +60,30 @@ def test_slopes_mutants_fail_sbc(design, name):
         *design, PRIORS["inverse_wishart"], SLOPES_MUTANTS[name].sweep, replications=200, seed=1
     )
     assert not result.passed, f"{name} passed SBC"
+
+
+@pytest.mark.parametrize("scheme", ["blocked", pytest.param("collapsed", marks=pytest.mark.slow)])
+def test_two_varying_slopes_pass_geweke(scheme):
+    """K = 3: the general-K linear algebra (closed forms cover K <= 2)."""
+    from gibbs.covariance import InverseWishart
+
+    data, slopes, _ = simulate_slopes(
+        8,
+        np.array([0, 2, 3, 4, 5, 6, 7, 3]),
+        mean_slopes=[-0.5, 0.3],
+        Sigma=np.diag([0.3, 0.2, 0.1]),
+        beta=[0.3],
+        seed=4,
+    )
+    priors = dataclasses.replace(PRIORS["inverse_wishart"], Sigma=InverseWishart(8.0, 1.0))
+    result = geweke_slopes(
+        data,
+        slopes,
+        priors,
+        SLOPES_SCHEMES[scheme],
+        chains=200,
+        iterations=500,
+        seed=2,
+        level=LEVEL,
+    )
+    assert result.passed, f"{result}\n{result.table}"
