@@ -542,17 +542,9 @@ def sample_sweep(
         "chains": chains,
         **timings,
     }
-    if factors is not None:
-        return components_inference_data(
-            model,
-            store,
-            keep_alpha,
-            attrs,
-            log_likelihood=log_likelihood,
-            predictive_rngs=streams.predictive if posterior_predictive else None,
-        )
-    if slopes:
-        return slopes_inference_data(
+    if factors is not None or slopes:
+        convert = components_inference_data if factors is not None else slopes_inference_data
+        return convert(
             model,
             store,
             keep_alpha,

@@ -328,13 +328,12 @@ def run_mutants(
 ) -> pd.DataFrame:
     """Run every mutant of the family against a reference posterior; one row per mutant."""
     from reference_models.twins import model_var_names
-    from validation.compare import compare_posteriors
     from validation.mutants import mutants_for
 
-    rows = []
-    for name, mutant in mutants_for(family).items():
-        with np.errstate(all="ignore"):
-            idata = mutant.sample(
+    runs = {
+        name: (
+            mutant.bug,
+            lambda mutant=mutant: mutant.sample(
                 data,
                 priors,
                 draws=draws,
@@ -342,18 +341,37 @@ def run_mutants(
                 chains=chains,
                 seed=seed,
                 log_likelihood=False,
-            )
+            ),
+        )
+        for name, mutant in mutants_for(family).items()
+    }
+    return _mutant_table(runs, reference_idata, model_var_names(data, family), level)
+
+
+def _mutant_table(runs: dict, reference_idata, var_names: list[str], level: float) -> pd.DataFrame:
+    """Sample every broken sampler and compare it with the reference; one row per mutant.
+
+    ``runs`` maps a name to (description, a callable that samples). A mutant that fails outright
+    (a covariance matrix that stops being positive definite) counts as caught, with verdict
+    ``crashed``.
+    """
+    from validation.compare import compare_posteriors
+
+    rows = []
+    for name, (bug, run) in runs.items():
+        row = {"mutant": name, "bug": bug}
+        try:
+            with np.errstate(all="ignore"):
+                idata = run()
+        except (np.linalg.LinAlgError, FloatingPointError) as exc:
+            rows.append({**row, "verdict": f"crashed ({exc})", "caught": True, "max_abs_z": np.nan})
+            continue
         c = compare_posteriors(
-            idata,
-            reference_idata,
-            var_names=model_var_names(data, family),
-            level=level,
-            labels=("mutant", "reference"),
+            idata, reference_idata, var_names=var_names, level=level, labels=("mutant", "reference")
         )
         rows.append(
             {
-                "mutant": name,
-                "bug": mutant.bug,
+                **row,
                 "verdict": c.verdict,
                 "caught": c.verdict != "agree",
                 "max_abs_z": c.max_abs_z() if len(c.table) else float("nan"),
@@ -376,48 +394,30 @@ def run_slopes_mutants(
 ) -> pd.DataFrame:
     """Run every varying-slopes mutant against a reference posterior; one row per mutant.
 
-    A mutant that fails outright (a covariance matrix that stops being positive definite) counts
-    as caught, with verdict ``crashed``.
+    A mutant that fails outright (Sigma no longer positive definite) counts as caught, with
+    verdict ``crashed``.
     """
     from gibbs.driver import sample_sweep
     from reference_models.slopes_twin import slopes_var_names
-    from validation.compare import compare_posteriors
     from validation.slopes_mutants import SLOPES_MUTANTS
 
-    rows = []
-    for name, mutant in SLOPES_MUTANTS.items():
-        row = {"mutant": name, "bug": mutant.description}
-        try:
-            with np.errstate(all="ignore"):
-                idata = sample_sweep(
-                    data,
-                    mutant.sweep,
-                    name,
-                    priors,
-                    draws=draws,
-                    tune=tune,
-                    chains=chains,
-                    seed=seed,
-                    progressbar=False,
-                    log_likelihood=False,
-                    slopes=slopes,
-                )
-        except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
-            rows.append({**row, "verdict": f"crashed ({exc})", "caught": True, "max_abs_z": np.nan})
-            continue
-        c = compare_posteriors(
-            idata,
-            reference_idata,
-            var_names=slopes_var_names(data, slopes),
-            level=level,
-            labels=("mutant", "reference"),
+    runs = {
+        name: (
+            mutant.description,
+            lambda mutant=mutant, name=name: sample_sweep(
+                data,
+                mutant.sweep,
+                name,
+                priors,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                seed=seed,
+                progressbar=False,
+                log_likelihood=False,
+                slopes=slopes,
+            ),
         )
-        rows.append(
-            {
-                **row,
-                "verdict": c.verdict,
-                "caught": c.verdict != "agree",
-                "max_abs_z": c.max_abs_z() if len(c.table) else float("nan"),
-            }
-        )
-    return pd.DataFrame(rows).set_index("mutant")
+        for name, mutant in SLOPES_MUTANTS.items()
+    }
+    return _mutant_table(runs, reference_idata, slopes_var_names(data, slopes), level)
