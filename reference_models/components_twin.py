@@ -96,43 +96,33 @@ def fit_components_reference(
     sampler: str = "nutpie",
     *,
     parameterization: str = "noncentered",
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    seed: int | None = None,
-    target_accept: float = 0.9,
-    progressbar: bool = False,
-    log_likelihood: bool = True,
+    **sampling,
 ):
     """Sample the twin with PyMC's NUTS or nutpie (models cached per process).
 
-    Same conventions as :func:`reference_models.fit.fit_reference`.
+    ``sampling``: the keywords of :func:`reference_models.fit.sample_model` (draws, tune,
+    chains, seed, target_accept, progressbar, log_likelihood), with the same defaults and output
+    conventions as :func:`reference_models.fit.fit_reference`.
     """
     from reference_models.fit import fit_cached
 
+    priors = priors if priors is not None else default_priors()
     key = (
         "components",
         data_fingerprint(data),
         tuple((k, tuple(map(str, v))) for k, v in factors.items()),
-        repr(priors if priors is not None else default_priors()),
+        repr(priors),
         parameterization,
     )
-    idata = fit_cached(
+    return fit_cached(
         key,
         lambda: build_components_twin(data, factors, priors, parameterization),
         data.y,
         sampler,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=seed,
-        target_accept=target_accept,
-        progressbar=progressbar,
-        log_likelihood=log_likelihood,
+        attrs={
+            "parameterization": parameterization,
+            "priors": repr(priors),
+            "compared_vars": components_var_names(data, list(factors)),
+        },
+        **sampling,
     )
-    post = idata.posterior
-    post.attrs["sampler"] = sampler
-    post.attrs["parameterization"] = parameterization
-    post.attrs["priors"] = repr(priors if priors is not None else default_priors())
-    post.attrs["compared_vars"] = components_var_names(data, list(factors))
-    return idata

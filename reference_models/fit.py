@@ -47,14 +47,24 @@ def twin_model(
     return _MODELS[key]
 
 
-def fit_cached(key: tuple, build, observed: np.ndarray, sampler: str, **kwargs: Any):
+def fit_cached(
+    key: tuple,
+    build,
+    observed: np.ndarray,
+    sampler: str,
+    attrs: dict[str, Any] | None = None,
+    **kwargs: Any,
+):
     """Sample the model ``build()`` makes, built and compiled once per process under ``key``.
 
-    ``kwargs`` go to :func:`sample_model` (draws, tune, chains, seed, ...).
+    ``kwargs`` go to :func:`sample_model` (draws, tune, chains, seed, ...); ``attrs`` are added
+    to the posterior's attributes, after ``sampler``.
     """
     if key not in _MODELS:
         _MODELS[key] = build()
-    return sample_model(_MODELS[key], sampler, cache_key=key, observed=observed, **kwargs)
+    idata = sample_model(_MODELS[key], sampler, cache_key=key, observed=observed, **kwargs)
+    idata.posterior.attrs.update({"sampler": sampler, **(attrs or {})})
+    return idata
 
 
 def fit_reference(
@@ -106,11 +116,17 @@ def fit_reference(
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
     family = normalize_family(family)
-    model = twin_model(data, priors, parameterization, family)
-    idata = sample_model(
-        model,
+    return fit_cached(
+        twin_key(data, priors, parameterization, family),
+        lambda: build_twin(data, priors, parameterization, family),
+        data.y,
         sampler,
-        cache_key=twin_key(data, priors, parameterization, family),
+        attrs={
+            "parameterization": parameterization,
+            "priors": repr(priors if priors is not None else default_priors(family)),
+            "family": family,
+            "compared_vars": model_var_names(data, family),
+        },
         draws=draws,
         tune=tune,
         chains=chains,
@@ -118,14 +134,7 @@ def fit_reference(
         target_accept=target_accept,
         progressbar=progressbar,
         log_likelihood=log_likelihood,
-        observed=data.y,
     )
-    idata.posterior.attrs["sampler"] = sampler
-    idata.posterior.attrs["parameterization"] = parameterization
-    idata.posterior.attrs["priors"] = repr(priors if priors is not None else default_priors(family))
-    idata.posterior.attrs["family"] = family
-    idata.posterior.attrs["compared_vars"] = model_var_names(data, family)
-    return idata
 
 
 def sample_model(

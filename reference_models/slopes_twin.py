@@ -182,38 +182,27 @@ def fit_slopes_reference(
     sampler: str = "nutpie",
     *,
     parameterization: str = "noncentered",
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    seed: int | None = None,
-    target_accept: float = 0.9,
-    progressbar: bool = False,
-    log_likelihood: bool = True,
+    **sampling,
 ):
     """Sample the varying-slopes twin with PyMC's NUTS or nutpie (models cached per process).
 
-    Same conventions as :func:`reference_models.fit.fit_reference`.
+    ``sampling``: the keywords of :func:`reference_models.fit.sample_model` (draws, tune,
+    chains, seed, target_accept, progressbar, log_likelihood), with the same defaults and output
+    conventions as :func:`reference_models.fit.fit_reference`.
     """
     from reference_models.fit import fit_cached
 
-    key = _key(data, slopes, priors, parameterization)
-    idata = fit_cached(
-        key,
+    priors = priors if priors is not None else SlopesPriors()
+    return fit_cached(
+        _key(data, slopes, priors, parameterization),
         lambda: build_slopes_twin(data, slopes, priors, parameterization),
         data.y,
         sampler,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=seed,
-        target_accept=target_accept,
-        progressbar=progressbar,
-        log_likelihood=log_likelihood,
+        attrs={
+            "parameterization": parameterization,
+            "priors": repr(priors),
+            "slopes": list(slopes),
+            "compared_vars": slopes_var_names(data, slopes),
+        },
+        **sampling,
     )
-    post = idata.posterior
-    post.attrs["sampler"] = sampler
-    post.attrs["parameterization"] = parameterization
-    post.attrs["priors"] = repr(priors if priors is not None else SlopesPriors())
-    post.attrs["slopes"] = list(slopes)
-    post.attrs["compared_vars"] = slopes_var_names(data, slopes)
-    return idata

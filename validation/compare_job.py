@@ -145,53 +145,33 @@ def run_compare(
     _say(f"Gibbs ({scheme}, {chains} chains x {draws} draws): {gibbs_time:.1f} s", quiet)
     start = time.perf_counter()
     parameterization = "non-centered"
+    common = {
+        "sampler": reference,
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "seed": seed,
+        "progressbar": not quiet,
+    }
     if factors:
         from reference_models.components_twin import (
             components_var_names,
             fit_components_reference,
         )
 
+        # NUTS mixes slowly between the intercept and a few state effects when non-centered.
         parameterization = "centered"
         r = fit_components_reference(
-            data,
-            factors,
-            priors,
-            sampler=reference,
-            parameterization=parameterization,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            progressbar=not quiet,
+            data, factors, priors, parameterization=parameterization, **common
         )
         names = components_var_names(data, list(factors))
     elif slopes:
         from reference_models.slopes_twin import fit_slopes_reference, slopes_var_names
 
-        r = fit_slopes_reference(
-            data,
-            slopes,
-            priors,
-            sampler=reference,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            progressbar=not quiet,
-        )
+        r = fit_slopes_reference(data, slopes, priors, **common)
         names = slopes_var_names(data, slopes)
     else:
-        r = fit_reference(
-            data,
-            priors,
-            sampler=reference,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            progressbar=not quiet,
-            family=family,
-        )
+        r = fit_reference(data, priors, family=family, **common)
         names = model_var_names(data, family)
     ref_time = time.perf_counter() - start
     divergences = int(r.sample_stats["diverging"].sum())
