@@ -38,11 +38,32 @@ from gibbs.slopes import (
 )
 from gibbs.streams import ChainStreams, chain_seed_sequences
 
-__all__ = ["DEFAULT_SCHEME", "initial_state", "run_chains", "sample", "sample_sweep"]
+__all__ = [
+    "DEFAULT_SCHEME",
+    "DEFAULT_SCHEMES",
+    "default_scheme",
+    "initial_state",
+    "run_chains",
+    "sample",
+    "sample_sweep",
+]
 
-# The scheme with the most effective samples per second on radon (docs/benchmarks.md).
-DEFAULT_SCHEME = "collapsed"
+# The scheme with the most effective samples per second on radon, per family
+# (docs/benchmarks.md).
+DEFAULT_SCHEMES = {"gaussian": "marginal", "logistic": "collapsed", "probit": "collapsed"}
+DEFAULT_SCHEME = DEFAULT_SCHEMES["gaussian"]
 _PARAMS = ("alpha", "beta", "gamma", "sigma_y", "sigma_alpha")
+
+
+def default_scheme(
+    family: str = "gaussian", slopes: Sequence[str] = (), factors: Mapping | None = None
+) -> str:
+    """Return the scheme :func:`sample` uses when none is given, for this kind of model."""
+    if slopes:
+        return DEFAULT_SLOPES_SCHEME
+    if factors:
+        return DEFAULT_COMPONENTS_SCHEME
+    return DEFAULT_SCHEMES[normalize_family(family)]
 
 
 def initial_state(
@@ -311,14 +332,19 @@ def sample(
         Defaults to Gelman & Hill's for the Gaussian family (flat on beta and gamma, uniform on
         sigma_y and sigma_alpha) and to :func:`gibbs.priors.binomial_default` for the binomial
         families (N(0, 2.5^2) on beta and gamma, uniform on sigma_alpha).
-    scheme : {"collapsed", "interweaving", "blocked", "componentwise"}, optional
-        Update scheme; all target the same posterior. ``"collapsed"`` (default: the most
-        effective samples per second on radon, docs/benchmarks.md) draws (beta, gamma) and then
-        sigma_alpha with alpha integrated out, then alpha and sigma_y; ``"interweaving"`` draws
-        (beta, gamma) with alpha integrated out and interweaves (ASIS) a non-centered draw of
-        (beta, gamma, sigma_alpha); ``"blocked"`` omits the interweaving; ``"componentwise"`` is
-        the source article's order with corrected draws. With varying slopes the schemes are
-        ``"blocked"`` (default) and ``"componentwise"`` (:mod:`gibbs.slopes`).
+    scheme : {"marginal", "collapsed", "interweaving", "blocked", "componentwise"}, optional
+        Update scheme; all target the same posterior. ``"marginal"`` (default: the most
+        effective samples per second on radon, docs/benchmarks.md) is fully collapsed: it moves
+        (sigma_y, sigma_alpha) on their marginal posterior (alpha, beta and gamma integrated
+        out) by iterated sampling importance resampling, then draws (beta, gamma) and alpha
+        exactly given them (:mod:`gibbs.kernels.marginal`); ``"collapsed"`` draws (beta, gamma)
+        and then sigma_alpha with alpha integrated out, then alpha and sigma_y;
+        ``"interweaving"`` draws (beta, gamma) with alpha integrated out and interweaves (ASIS) a
+        non-centered draw of (beta, gamma, sigma_alpha); ``"blocked"`` omits the interweaving;
+        ``"componentwise"`` is the source article's order with corrected draws. With varying
+        slopes or several grouping factors the schemes are ``"collapsed"`` (default),
+        ``"blocked"`` (and, for slopes, ``"componentwise"``); see :mod:`gibbs.slopes` and
+        :mod:`gibbs.components`.
     draws, tune : int
         Kept draws per chain, and warm-up iterations discarded before them.
     chains : int
@@ -397,7 +423,7 @@ def sample(
             )
         schemes, default = SLOPES_SCHEMES, DEFAULT_SLOPES_SCHEME
     else:
-        schemes, default = FAMILY_SCHEMES[family], DEFAULT_SCHEME
+        schemes, default = FAMILY_SCHEMES[family], DEFAULT_SCHEMES[family]
     scheme = default if scheme is None else scheme
     if scheme not in schemes:
         raise ValueError(

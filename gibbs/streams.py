@@ -71,6 +71,9 @@ class ChainStreams:
         self._normal_buf = _Buffer(self.chains)
         self._uniform_buf = _Buffer(self.chains)
         self._gamma_bufs: dict[float, _Buffer] = {}
+        # Per-run state of blocks that draw several iterations ahead (see
+        # gibbs.kernels.marginal): it lives with the streams because it is made of their draws.
+        self.scratch: dict[str, object] = {}
 
     def _gens(self, purpose: str) -> list[np.random.Generator]:
         """Return the chains' generators for one purpose, created on first use (costly)."""

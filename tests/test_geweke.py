@@ -35,7 +35,16 @@ def test_every_scheme_passes_geweke(design, family, scheme):
     assert result.passed, f"{result}\n{result.table}"
 
 
-@pytest.mark.parametrize("mutant", ["plugin_variance", "df_off_by_one", "sigma_alpha_over_n"])
+@pytest.mark.parametrize(
+    "mutant",
+    [
+        "plugin_variance",
+        "df_off_by_one",
+        "sigma_alpha_over_n",
+        "isir_unweighted",
+        "marginal_without_log_det",
+    ],
+)
 def test_broken_samplers_fail_geweke(design, mutant):
     result = geweke_test(
         design, PRIORS["inverse_gamma"], MUTANTS[mutant].sweep, seed=1, level=LEVEL

@@ -208,7 +208,7 @@ def _fit(data, scheme, seed, priors=None):
     )
 
 
-@pytest.mark.parametrize("scheme", ["componentwise", "blocked", "collapsed"])
+@pytest.mark.parametrize("scheme", ["componentwise", "blocked", "collapsed", "marginal"])
 def test_schemes_agree_on_synthetic(synthetic, scheme):
     data, _ = synthetic
     c = compare_posteriors(
@@ -217,7 +217,7 @@ def test_schemes_agree_on_synthetic(synthetic, scheme):
     assert c.verdict == "agree", str(c)
 
 
-@pytest.mark.parametrize("scheme", ["componentwise", "blocked", "collapsed"])
+@pytest.mark.parametrize("scheme", ["componentwise", "blocked", "collapsed", "marginal"])
 def test_schemes_agree_on_radon(radon, scheme):
     # Without a collapsed or interweaving step sigma_alpha mixes slowly on radon: thin those.
     b = gibbs.sample(
@@ -248,11 +248,12 @@ def test_schemes_agree_on_radon(radon, scheme):
     ],
     ids=["normal-ig-halft", "halfnormal", "ig-loguniform"],
 )
-def test_schemes_agree_under_other_priors(synthetic, priors):
+@pytest.mark.parametrize("scheme", ["componentwise", "marginal"])
+def test_schemes_agree_under_other_priors(synthetic, priors, scheme):
     data, _ = synthetic
     a = _fit(data, "interweaving", 1, priors)
-    b = _fit(data, "componentwise", 2, priors)
-    c = compare_posteriors(a, b, labels=("interweaving", "componentwise"))
+    b = _fit(data, scheme, 2, priors)
+    c = compare_posteriors(a, b, labels=("interweaving", scheme))
     assert c.verdict == "agree", str(c)
 
 

@@ -86,8 +86,9 @@ def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
         "--scheme",
         choices=sorted(set(SCHEMES) | {"collapsed", "blocked", "componentwise"}),
         default=None,
-        help="update scheme (default collapsed; binomial families and varying slopes: "
-        "collapsed, blocked, componentwise)",
+        help="update scheme (Gaussian varying intercepts: marginal (default), collapsed, "
+        "interweaving, blocked, componentwise; binomial families and varying slopes: "
+        "collapsed (default), blocked, componentwise; several factors: collapsed, blocked)",
     )
     group.add_argument("--draws", type=int, default=1000, help="draws per chain")
     group.add_argument("--tune", type=int, default=1000, help="warm-up iterations per chain")
@@ -99,7 +100,6 @@ def _add_calibration_options(
     parser: argparse.ArgumentParser, *, chains: int, out: str, priors: str
 ) -> None:
     """Options shared by sbc and geweke: design, proper priors, sampler under test, level."""
-    from gibbs.driver import DEFAULT_SCHEME
     from gibbs.kernels import SCHEMES
 
     _add_dataset_options(parser)
@@ -120,7 +120,12 @@ def _add_calibration_options(
         "IG(3, 2), IW(6, I)) that of varying slopes",
     )
     parser.set_defaults(default_priors=priors)
-    parser.add_argument("--scheme", choices=sorted(SCHEMES), default=DEFAULT_SCHEME)
+    parser.add_argument(
+        "--scheme",
+        choices=sorted(SCHEMES),
+        default=None,
+        help="scheme under test (default: the model's default scheme)",
+    )
     parser.add_argument(
         "--mutant",
         help="test a broken sampler of validation.mutants (varying slopes: "
@@ -335,11 +340,12 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from gibbs.driver import default_scheme
     from validation.compare_job import run_compare, run_mutants
 
     data, slopes, factors = load_model(args)
     priors = resolve_priors(args, slopes)
-    scheme = args.scheme or "collapsed"
+    scheme = args.scheme or default_scheme(args.family, slopes, factors)
     if factors and args.mutants:
         raise ValueError("--mutants with several grouping factors: not in the command line yet")
     label = f"{args.dataset} ({args.formula or args.model})" + (
@@ -470,9 +476,12 @@ def _slopes_mutants(args, data, slopes, priors) -> bool:
 
 def _sweep_under_test(args: argparse.Namespace, slopes: Sequence[str] = ()):
     """Return the sweep named by ``--mutant`` or ``--scheme`` for the chosen model."""
+    from gibbs.driver import default_scheme
     from gibbs.kernels import FAMILY_SCHEMES
     from validation.mutants import get_mutant
 
+    if args.scheme is None:
+        args.scheme = default_scheme(args.family, slopes)
     if slopes:
         from gibbs.slopes import SLOPES_SCHEMES
         from validation.slopes_mutants import SLOPES_MUTANTS

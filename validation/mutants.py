@@ -2,8 +2,9 @@
 
 Each mutant is a realistic bug in one block of the varying-intercept sampler (most of them are in
 the source article or are classic slips when writing its full conditionals). A mutant replaces
-one or two blocks of the correct ``componentwise`` sweep, so the rest of the machinery (streams,
-driver, InferenceData) is the production code.
+one or two blocks of the correct ``componentwise`` sweep, or breaks the fully collapsed
+``marginal`` sweep, so the rest of the machinery (streams, driver, InferenceData) is the
+production code.
 
 None of these is a sampler option: they exist only so that tests and ``gibbs-suite compare
 --mutants`` can show that the checks have power.
@@ -29,6 +30,7 @@ from gibbs.kernels.gaussian import (
     update_sigma_alpha,
     update_sigma_y,
 )
+from gibbs.kernels.marginal import log_marginal_scales, make_marginal_sweep
 from gibbs.kernels.scales import draw_centered_scale
 from gibbs.priors import UniformLogSigma
 
@@ -166,6 +168,18 @@ def alpha_misindexed_groups(streams, state: State, model: GaussianModel) -> Stat
     return state._replace(alpha=b / precision + z / np.sqrt(precision))
 
 
+def _marginal_without_log_det(x, model):
+    """Return the scales' marginal density without the -1/2 log|Q| of integrating out theta."""
+    logp, L, w = log_marginal_scales(x, model)
+    return logp + np.sum(np.log(np.diagonal(L, axis1=-2, axis2=-1)), axis=-1), L, w
+
+
+# Broken versions of the fully collapsed sweep (gibbs.kernels.marginal).
+isir_unweighted = make_marginal_sweep(importance=False, key="mutant:isir_unweighted")
+marginal_without_log_det = make_marginal_sweep(
+    _marginal_without_log_det, key="mutant:marginal_without_log_det"
+)
+
 _BASE = (update_alpha, update_beta, update_gamma, update_sigma_y, update_sigma_alpha)
 
 
@@ -222,6 +236,18 @@ MUTANTS: dict[str, Mutant] = {
             "beta_without_noise",
             "beta set to its conditional mean instead of drawn",
             _replace(beta=beta_posterior_mean),
+        ),
+        Mutant(
+            "isir_unweighted",
+            "fully collapsed sweep: resampling proportional to the posterior density, without "
+            "dividing by the proposal density",
+            (isir_unweighted,),
+        ),
+        Mutant(
+            "marginal_without_log_det",
+            "fully collapsed sweep: the scales' marginal density omits -1/2 log|Q| from "
+            "integrating out (beta, gamma)",
+            (marginal_without_log_det,),
         ),
     ]
 }

@@ -138,13 +138,13 @@ class GibbsEngine:
 
     def fit_chunk(self, data, priors, thetas, Y, seeds) -> np.ndarray:
         """Return posterior draws (replications, chains, draws, K) for a chunk."""
-        from gibbs.driver import DEFAULT_SCHEME, initial_state, initial_state_binomial
+        from gibbs.driver import DEFAULT_SCHEMES, initial_state, initial_state_binomial
         from gibbs.kernels import FAMILY_SCHEMES
         from gibbs.kernels.binomial import BinomialModel
         from gibbs.kernels.gaussian import GaussianModel
         from gibbs.streams import ChainStreams
 
-        sweep = self.sweep or FAMILY_SCHEMES[self.family][DEFAULT_SCHEME]
+        sweep = self.sweep or FAMILY_SCHEMES[self.family][DEFAULT_SCHEMES[self.family]]
         R, C = Y.shape[0], self.chains
         chain_seeds = [
             np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 1, c))

@@ -10,6 +10,7 @@ from gibbs.kernels.gaussian import (
     update_sigma_alpha,
     update_sigma_y,
 )
+from gibbs.kernels.marginal import marginal_sweep
 
 __all__ = ["FAMILY_SCHEMES", "SCHEMES"]
 
@@ -29,6 +30,9 @@ SCHEMES = {
     ),
     # (beta, gamma) and sigma_alpha with alpha integrated out, then alpha, then sigma_y.
     "collapsed": (update_beta_gamma_marginal, collapsed_sigma_alpha, update_alpha, update_sigma_y),
+    # Fully collapsed: (sigma_y, sigma_alpha) from their marginal posterior by i-SIR, then
+    # (beta, gamma) and alpha exactly given them.
+    "marginal": (marginal_sweep,),
 }
 
 

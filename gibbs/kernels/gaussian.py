@@ -145,7 +145,8 @@ class GaussianModel:
         Xty = Y @ d.X
         stats = s._replace(sum_y=sum_y, Xty=Xty, yty=np.sum(Y * Y, axis=1))
         new = object.__new__(GaussianModel)
-        new.__dict__.update(self.__dict__)
+        # Lazily computed y-dependent results (keys "_cache_*") do not carry over.
+        new.__dict__.update({k: v for k, v in self.__dict__.items() if not k.startswith("_cache_")})
         object.__setattr__(new, "_stats", stats)
         object.__setattr__(new, "h", np.concatenate([Xty, sum_y @ d.U], axis=1))
         return new
