@@ -42,6 +42,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+from scipy import special
 
 from gibbs.kernels.gaussian import GaussianModel, State
 
@@ -59,8 +60,9 @@ __all__ = [
 # Fresh proposals per step: with the Laplace-fitted proposal the chance of staying put is about
 # 1 / (K + 1), and evaluating K points costs little more than one (numpy call overhead dominates).
 PROPOSALS = 8
-# Degrees of freedom and scale inflation of the t proposal: heavier tails than the posterior's,
-# so that the importance weights stay bounded.
+# Degrees of freedom (an integer: the chi-square is a sum of squared normals) and scale inflation
+# of the t proposal: heavier tails than the posterior's, so that the importance weights stay
+# bounded.
 PROPOSAL_DF = 4
 PROPOSAL_INFLATION = 1.2
 # Largest number of iterations drawn ahead in one pass (doubling from 1 after each refill), and
@@ -264,17 +266,8 @@ def scale_proposal(model: GaussianModel) -> ScaleProposal:
     x = grid[np.arange(R), start]
     fx = _safe_log_marginal(x[:, None], model)[:, 0]
     step = 1e-3
-    offsets = step * np.array(
-        [[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [1, -1], [-1, 1], [-1, -1]], float
-    )
-    hess = np.zeros((R, 2, 2))
     for _ in range(100):
-        f = _safe_log_marginal(x[:, None] + offsets, model)
-        grad = np.stack([f[:, 1] - f[:, 2], f[:, 3] - f[:, 4]], axis=-1) / (2 * step)
-        hess[:, 0, 0] = (f[:, 1] - 2 * f[:, 0] + f[:, 2]) / step**2
-        hess[:, 1, 1] = (f[:, 3] - 2 * f[:, 0] + f[:, 4]) / step**2
-        hess[:, 0, 1] = hess[:, 1, 0] = (f[:, 5] - f[:, 6] - f[:, 7] + f[:, 8]) / (4 * step**2)
-        ok = np.isfinite(f).all(axis=1) & _negative_definite(hess)
+        grad, hess, ok = _derivatives(x, model, step)
         # Newton step where the Hessian is negative definite, a bounded gradient step elsewhere.
         newton = np.zeros((R, 2))
         if ok.any():
@@ -292,24 +285,44 @@ def scale_proposal(model: GaussianModel) -> ScaleProposal:
         fx = np.where(better, f_trial[np.arange(R), best], fx)
         if np.all(~better | (np.linalg.norm(direction, axis=1) * scales[best] < 1e-7)):
             break
-    f = _safe_log_marginal(x[:, None] + offsets, model)
-    hess[:, 0, 0] = (f[:, 1] - 2 * f[:, 0] + f[:, 2]) / step**2
-    hess[:, 1, 1] = (f[:, 3] - 2 * f[:, 0] + f[:, 4]) / step**2
-    hess[:, 0, 1] = hess[:, 1, 0] = (f[:, 5] - f[:, 6] - f[:, 7] + f[:, 8]) / (4 * step**2)
-    ok = np.isfinite(f).all(axis=1) & _negative_definite(hess)
+    _, hess, ok = _derivatives(x, model, step)
     cov = np.broadcast_to(np.eye(2), (R, 2, 2)).copy()
     if ok.any():
         cov[ok] = np.linalg.inv(-hess[ok])
     chol = np.linalg.cholesky(PROPOSAL_INFLATION**2 * cov)
     chol_inv = np.linalg.inv(chol)
-    # t density normaliser: Gamma((nu+2)/2) / (Gamma(nu/2) nu pi |Sigma|^(1/2)); for nu = 4 the
-    # gamma ratio is 2.
-    log_norm = np.log(2.0 / (PROPOSAL_DF * np.pi)) - np.log(chol[:, 0, 0] * chol[:, 1, 1])
+    # Bivariate t normaliser: Gamma((nu + 2) / 2) / (Gamma(nu / 2) nu pi |Sigma|^(1/2)).
+    nu = PROPOSAL_DF
+    log_norm = (
+        special.gammaln((nu + 2) / 2)
+        - special.gammaln(nu / 2)
+        - np.log(nu * np.pi)
+        - np.log(chol[:, 0, 0] * chol[:, 1, 1])
+    )
     proposal = ScaleProposal(x, chol, chol_inv, log_norm)
     for value in proposal:
         value.setflags(write=False)
     object.__setattr__(model, "_cache_scale_proposal", proposal)
     return proposal
+
+
+_STENCIL = np.array(
+    [[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [1, -1], [-1, 1], [-1, -1]], float
+)
+
+
+def _derivatives(x: np.ndarray, model: GaussianModel, step: float):
+    """Central-difference gradient and Hessian of the log marginal at x (R, 2), per row.
+
+    Returns the gradient, the Hessian and whether the Hessian is finite and negative definite.
+    """
+    f = _safe_log_marginal(x[:, None] + step * _STENCIL, model)
+    grad = np.stack([f[:, 1] - f[:, 2], f[:, 3] - f[:, 4]], axis=-1) / (2 * step)
+    hess = np.empty((x.shape[0], 2, 2))
+    hess[:, 0, 0] = (f[:, 1] - 2 * f[:, 0] + f[:, 2]) / step**2
+    hess[:, 1, 1] = (f[:, 3] - 2 * f[:, 0] + f[:, 4]) / step**2
+    hess[:, 0, 1] = hess[:, 1, 0] = (f[:, 5] - f[:, 6] - f[:, 7] + f[:, 8]) / (4 * step**2)
+    return grad, hess, np.isfinite(f).all(axis=1) & _negative_definite(hess)
 
 
 def _negative_definite(H: np.ndarray) -> np.ndarray:
@@ -460,8 +473,8 @@ def _draw_ahead(
     """Run the scale chain ``size`` steps from ``state``, then draw the locations for each."""
     proposal = scale_proposal(model)
     C, K, d = streams.chains, PROPOSALS, model.M.shape[0]
-    # t draws: mean + chol z / sqrt(chi^2_4 / 4), the chi^2_4 as a sum of four squared normals.
-    z = streams.normal(size * K * 6).reshape(C, size * K, 6)
+    # t draws: mean + chol z / sqrt(chi^2_nu / nu), the chi^2_nu as a sum of nu squared normals.
+    z = streams.normal(size * K * (2 + PROPOSAL_DF)).reshape(C, size * K, 2 + PROPOSAL_DF)
     chi2 = np.sum(z[..., 2:] ** 2, axis=-1)
     fresh = (
         proposal.mean[:, None]
