@@ -37,6 +37,7 @@ __all__ = [
     "asis_sigma_alpha",
     "chain_dot",
     "collapsed_sigma_alpha",
+    "draw_alpha",
     "group_level_log_density",
     "group_ss",
     "log_joint",
@@ -159,14 +160,14 @@ class GaussianModel:
 
 # --------------------------------------------------------------------------- helpers
 def chain_dot(A: np.ndarray, M: np.ndarray) -> np.ndarray:
-    """Row-by-row product ``A[c] @ M`` for a batch of chains.
+    """Row-by-row product ``A[c] @ M`` for a batch of chains (any leading axes).
 
     A stacked matmul runs one small product per chain, so chain c's result does not depend on how
     many chains share the batch (a single 2-D BLAS call may round differently by batch size).
     """
     if M.ndim == 1:
-        return np.matmul(A[:, None, :], M[:, None])[:, 0, 0]
-    return np.matmul(A[:, None, :], M)[:, 0]
+        return np.matmul(A[..., None, :], M[:, None])[..., 0, 0]
+    return np.matmul(A[..., None, :], M)[..., 0, :]
 
 
 def _gaussian_draw(z: np.ndarray, Q: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -211,13 +212,27 @@ def update_alpha(streams, state: State, model: GaussianModel) -> State:
 
     ``V_j = 1 / (n_j / sigma_y^2 + 1 / sigma_alpha^2)``; a group without rows draws from its prior.
     """
-    s, U = model.stats, model.data.U
-    prec_y = state.sigma_y[:, None] ** -2.0
-    prec_a = state.sigma_alpha[:, None] ** -2.0
-    precision = s.n_j * prec_y + prec_a
-    b = (s.sum_y - chain_dot(state.beta, s.sum_X.T)) * prec_y + chain_dot(state.gamma, U.T) * prec_a
     z = streams.normal(model.data.n_groups)
-    return state._replace(alpha=b / precision + z / np.sqrt(precision))
+    alpha = draw_alpha(model, state.beta, state.gamma, state.sigma_y, state.sigma_alpha, z)
+    return state._replace(alpha=alpha)
+
+
+def draw_alpha(model: GaussianModel, beta, gamma, sigma_y, sigma_alpha, z) -> np.ndarray:
+    """Draw alpha as :func:`update_alpha` does, from standard normals ``z``, for any leading axes.
+
+    ``beta`` (..., p), ``gamma`` (..., q), the scales (...) and ``z`` (..., J) share their leading
+    axes, the first of which is the chain (or outcome row); the fully collapsed sweep draws many
+    iterations at once with a second one.
+    """
+    s, U = model.stats, model.data.U
+    sum_y = s.sum_y
+    if sum_y.ndim == 2:  # one outcome vector per chain: broadcast over the further axes
+        sum_y = sum_y.reshape(sum_y.shape[0], *([1] * (beta.ndim - 2)), -1)
+    prec_y = sigma_y[..., None] ** -2.0
+    prec_a = sigma_alpha[..., None] ** -2.0
+    precision = s.n_j * prec_y + prec_a
+    b = (sum_y - chain_dot(beta, s.sum_X.T)) * prec_y + chain_dot(gamma, U.T) * prec_a
+    return b / precision + z / np.sqrt(precision)
 
 
 def update_beta(streams, state: State, model: GaussianModel) -> State:

@@ -44,7 +44,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
-from gibbs.kernels.gaussian import GaussianModel, State
+from gibbs.kernels.gaussian import GaussianModel, State, draw_alpha
 
 __all__ = [
     "ScaleProposal",
@@ -374,26 +374,18 @@ def draw_locations(
     w: np.ndarray,
     sigma_y: np.ndarray,
     sigma_alpha: np.ndarray,
-    z_theta,
-    z_alpha,
+    z_theta: np.ndarray,
+    z_alpha: np.ndarray,
     model: GaussianModel,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact draws of theta = (beta, gamma) and alpha given the scales, for (C, B) points.
 
-    theta = L^-T (w + z) is N(Q^-1 b, Q^-1); then alpha_j is drawn from its Gaussian full
-    conditional given theta and the scales (as :func:`gibbs.kernels.gaussian.update_alpha`).
+    theta = L^-T (w + z) is N(Q^-1 b, Q^-1); then alpha is drawn from its Gaussian full
+    conditional given theta and the scales (:func:`gibbs.kernels.gaussian.draw_alpha`).
     """
-    s, U = model.stats, model.data.U
     theta = np.linalg.solve(np.swapaxes(L, -1, -2), (w + z_theta)[..., None])[..., 0]
     p = model.data.p
-    beta, gamma = theta[..., :p], theta[..., p:]
-    sum_y = np.asarray(s.sum_y, dtype=float)
-    sum_y = sum_y.reshape(sum_y.shape[0] if sum_y.ndim == 2 else 1, 1, -1)
-    prec_y = sigma_y[..., None] ** -2.0
-    prec_a = sigma_alpha[..., None] ** -2.0
-    precision = s.n_j * prec_y + prec_a
-    b = (sum_y - np.matmul(beta, s.sum_X.T)) * prec_y + np.matmul(gamma, U.T) * prec_a
-    alpha = b / precision + z_alpha / np.sqrt(precision)
+    alpha = draw_alpha(model, theta[..., :p], theta[..., p:], sigma_y, sigma_alpha, z_alpha)
     return theta, alpha
 
 
