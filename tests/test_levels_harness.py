@@ -1,23 +1,19 @@
 """The model with further grouping factors against its PyMC twin: the same log density, and the
-same posterior on all-states radon (house < county < state) and on crossed synthetic data."""
+same posterior on all-states radon (house < county < state) and on crossed synthetic data
+(stored long NUTS references)."""
 
 import numpy as np
 import pytest
 
 import gibbs
 from gibbs.components import make_factors
-from gibbs.datasets import load_radon_all, simulate_factors
+from gibbs.datasets import simulate_factors
 from gibbs.kernels.components import ComponentsModel, ComponentsState, log_joint_components
 from gibbs.priors import HalfNormal, HalfStudentT, InverseGamma, Normal, Priors
-from reference_models.components_twin import (
-    build_components_twin,
-    components_var_names,
-    fit_components_reference,
-)
+from reference_models.components_twin import build_components_twin
+from validation.build_goldens import GOLDENS, load_golden
 from validation.compare import compare_posteriors
 from validation.levels_mutants import LEVELS_MUTANTS
-
-pytestmark = pytest.mark.pymc
 
 PRIORS = {
     "default": Priors(),
@@ -100,64 +96,44 @@ def test_twin_log_density_equals_gibbs_log_joint(nested, name):
 
 @pytest.fixture(scope="module")
 def all_states(radon_dir):
-    return load_radon_all(radon_dir).to_levels()
+    return GOLDENS["radon_all_levels"].case(data_dir=radon_dir)
 
 
 @pytest.fixture(scope="module")
 def all_states_reference(all_states):
     # The centered twin: NUTS on the non-centered one mixes slowly between the intercept and
     # the 9 state effects (bulk ESS about 100 in 3000 draws), the centered one does not.
-    data, factors = all_states
-    return fit_components_reference(
-        data,
-        factors,
-        sampler="nutpie",
-        parameterization="centered",
-        draws=6000,
-        seed=2,
-        target_accept=0.95,
-        log_likelihood=False,
-    )
+    return load_golden("radon_all_levels", all_states)
 
 
 def test_three_level_radon_agrees_with_nuts_twin(all_states, all_states_reference):
-    data, factors = all_states
-    g = gibbs.sample(data, factors=factors, seed=1, draws=3000, progressbar=False)
-    names = components_var_names(data, ["state"])
-    result = compare_posteriors(g, all_states_reference, names, labels=("gibbs", "nuts"))
+    case = all_states
+    g = gibbs.sample(case.data, factors=case.factors, seed=1, draws=3000, progressbar=False)
+    result = compare_posteriors(g, all_states_reference, case.var_names(), labels=("gibbs", "nuts"))
     assert result.verdict == "agree", f"{result}\n{result.failing()}"
 
 
 def test_three_level_mutant_is_caught_on_radon(all_states, all_states_reference):
     from gibbs.driver import sample_sweep
 
-    data, factors = all_states
+    case = all_states
     broken = sample_sweep(
-        data,
+        case.data,
         LEVELS_MUTANTS["small_ignoring_group_variance"].sweep,
         "broken",
         draws=1000,
         seed=1,
         progressbar=False,
         log_likelihood=False,
-        factors=factors,
+        factors=case.factors,
     )
-    names = components_var_names(data, ["state"])
-    result = compare_posteriors(broken, all_states_reference, names)
+    result = compare_posteriors(broken, all_states_reference, case.var_names())
     assert result.verdict == "disagree", str(result)
 
 
 def test_crossed_factors_agree_with_nuts_twin():
-    data, factors, _ = simulate_factors(25, 8, levels=6, nested=False, seed=4)
-    g = gibbs.sample(data, factors=factors, seed=1, draws=3000, progressbar=False)
-    ref = fit_components_reference(
-        data,
-        factors,
-        sampler="nutpie",
-        draws=4000,
-        seed=3,
-        target_accept=0.95,
-        log_likelihood=False,
-    )
-    result = compare_posteriors(g, ref, components_var_names(data, ["h"]), labels=("gibbs", "nuts"))
+    case = GOLDENS["crossed_levels"].case()
+    ref = load_golden("crossed_levels", case)
+    g = gibbs.sample(case.data, factors=case.factors, seed=1, draws=3000, progressbar=False)
+    result = compare_posteriors(g, ref, case.var_names(), labels=("gibbs", "nuts"))
     assert result.verdict == "agree", f"{result}\n{result.failing()}"

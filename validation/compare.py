@@ -15,6 +15,10 @@ overall verdict of a correct pair of samplers is "disagree" with probability at 
 (up to the normal approximation of the MCSE). A sampler that fails its own diagnostics (R-hat
 above ``max_rhat``, ESS below ``min_ess``), too few draws, or variables that do not line up give
 "inconclusive" with the reason, never a pass.
+
+The reference may also be a stored summary instead of draws (a golden file,
+:class:`validation.golden.Golden`): the same z-scores and Holm procedure then use its recorded
+statistics and MCSEs, and the pooled-chain R-hat is not available.
 """
 
 from __future__ import annotations
@@ -28,7 +32,14 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-__all__ = ["Comparison", "compare_posteriors", "decide", "holm_reject", "summarize"]
+__all__ = [
+    "Comparison",
+    "compare_posteriors",
+    "decide",
+    "flatten_scalars",
+    "holm_reject",
+    "summarize",
+]
 
 AGREE, DISAGREE, INCONCLUSIVE = "agree", "disagree", "inconclusive"
 _STATS = ("mean", "sd", "q05", "q95")
@@ -48,7 +59,7 @@ def holm_reject(p_values: np.ndarray, level: float) -> np.ndarray:
     return reject
 
 
-def _flatten(ds: xr.Dataset) -> pd.Series:
+def flatten_scalars(ds: xr.Dataset) -> pd.Series:
     """One entry per scalar element, labelled ``var[coord, ...]`` as ArviZ does."""
     out = {}
     for name, da in ds.data_vars.items():
@@ -105,7 +116,7 @@ def _summaries_numpy(posterior: xr.Dataset, az: Any) -> pd.DataFrame:
         "ess_tail": az.ess(posterior, method="tail"),
         "r_hat": az.rhat(posterior),
     }
-    return pd.DataFrame({k: _flatten(v) for k, v in columns.items()})
+    return pd.DataFrame({k: flatten_scalars(v) for k, v in columns.items()})
 
 
 def _posterior(idata: Any) -> xr.Dataset:
@@ -214,10 +225,15 @@ def compare_posteriors(
 
     Parameters
     ----------
-    a, b : InferenceData or Dataset
+    a : InferenceData or Dataset
         Posterior draws shaped (chain, draw, ...).
+    b : InferenceData, Dataset or Golden
+        Draws as ``a``, or a stored reference summary (anything with ``var_names`` and
+        ``summary_for(var_names)``, such as :class:`validation.golden.Golden`), whose own
+        diagnostics were checked when it was stored.
     var_names : list of str, optional
-        Variables to compare; defaults to all of ``a``'s, which ``b`` must also have.
+        Variables to compare; defaults to all of ``a``'s (a golden's: all of its variables),
+        which ``b`` must also have.
     level : float
         Family-wise error level of the Holm procedure over all compared quantities.
     max_rhat : float
@@ -233,6 +249,17 @@ def compare_posteriors(
     -------
     Comparison
     """
+    if hasattr(b, "summary_for"):
+        return _compare_with_summary(
+            a,
+            b,
+            var_names,
+            level=level,
+            max_rhat=max_rhat,
+            min_ess=min_ess,
+            min_draws=min_draws,
+            labels=labels,
+        )
     la, lb = labels
     post_a, post_b = _posterior(a), _posterior(b)
     reasons: list[str] = []
@@ -282,7 +309,7 @@ def compare_posteriors(
     import arviz as az
 
     with _without_numba():
-        rhat_cross = _flatten(az.rhat(pooled))
+        rhat_cross = flatten_scalars(az.rhat(pooled))
     return decide(
         sa,
         sb,
@@ -292,6 +319,50 @@ def compare_posteriors(
         min_ess=min_ess,
         rhat_cross=rhat_cross,
         settings={"max_rhat": max_rhat, "min_ess": min_ess, "min_draws": min_draws},
+    )
+
+
+def _compare_with_summary(
+    a: Any,
+    reference: Any,
+    var_names: list[str] | None,
+    *,
+    level: float,
+    max_rhat: float,
+    min_ess: float,
+    min_draws: int,
+    labels: tuple[str, str],
+) -> Comparison:
+    """:func:`compare_posteriors` against a stored summary (a golden) instead of draws."""
+    la, lb = labels
+    post = _posterior(a)
+    names = list(var_names) if var_names is not None else list(reference.var_names)
+    missing = [f"{v} missing from {la}" for v in names if v not in post.data_vars]
+    missing += [f"{v} missing from {lb}" for v in names if v not in reference.var_names]
+    if missing:
+        return Comparison(INCONCLUSIVE, missing, pd.DataFrame(), level, labels)
+    if post.sizes["draw"] < min_draws:
+        reason = f"{la} has {post.sizes['draw']} draws per chain (< {min_draws})"
+        return Comparison(INCONCLUSIVE, [reason], pd.DataFrame(), level, labels)
+    sa = _summaries(post[names])
+    sb = reference.summary_for(names)
+    if set(sa.index) != set(sb.index):
+        return Comparison(
+            INCONCLUSIVE,
+            [f"coordinates of the posterior and of the {lb} reference differ"],
+            pd.DataFrame(),
+            level,
+            labels,
+        )
+    return decide(
+        sa,
+        sb.loc[sa.index, sa.columns],
+        labels=labels,
+        level=level,
+        max_rhat=max_rhat,
+        min_ess=min_ess,
+        settings={"max_rhat": max_rhat, "min_ess": min_ess, "min_draws": min_draws},
+        check_diagnostics=(True, False),
     )
 
 
