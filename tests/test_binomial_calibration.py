@@ -12,6 +12,7 @@ from validation.mutants import mutants_for
 from validation.sbc import SBC, GibbsEngine
 
 from .calibration import LEVEL
+from .tiers import tiered
 
 PRIORS = binary_calibration()
 FAMILIES = ["logistic", "probit"]
@@ -42,8 +43,13 @@ def test_every_binomial_scheme_passes_geweke(family, scheme, trials):
     assert result.passed, f"{result}\n{result.table}"
 
 
-@pytest.mark.parametrize("trials", [1, 3])
-@pytest.mark.parametrize("family", FAMILIES)
+_SBC_GRID = [(f, t) for f in FAMILIES for t in (1, 3)]
+
+
+@pytest.mark.parametrize(
+    ("family", "trials"),
+    tiered(_SBC_GRID, {("logistic", 3), ("probit", 1)}, ids=[f"{f}-{t}" for f, t in _SBC_GRID]),
+)
 def test_default_binomial_sampler_passes_sbc(family, trials):
     engine = GibbsEngine(family=family)
     result = SBC(_design(trials), PRIORS, engine, replications=200, seed=1).run(
@@ -56,9 +62,16 @@ def test_default_binomial_sampler_passes_sbc(family, trials):
 GEWEKE_BLIND = {"probit_untruncated"}
 
 
+_MUTANT_GRID = [(f, m) for f in FAMILIES for m in sorted(mutants_for(f))]
+
+
 @pytest.mark.parametrize(
     ("family", "mutant"),
-    [(f, m) for f in FAMILIES for m in sorted(mutants_for(f))],
+    tiered(
+        _MUTANT_GRID,
+        {("logistic", "pg_double_shape"), ("probit", "probit_untruncated")},
+        ids=[f"{f}-{m}" for f, m in _MUTANT_GRID],
+    ),
 )
 def test_binomial_mutants_are_caught(family, mutant):
     sweep = mutants_for(family)[mutant].sweep

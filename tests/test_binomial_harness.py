@@ -12,6 +12,8 @@ from validation.compare import compare_posteriors
 from validation.compare_job import run_mutants
 from validation.mutants import mutants_for
 
+from .tiers import tiered
+
 DATASETS = ["radon_action_level", "synthetic_trials", "separation"]
 
 
@@ -29,8 +31,14 @@ def references():
     return get
 
 
-@pytest.mark.parametrize("family", ["logistic", "probit"])
-@pytest.mark.parametrize("name", DATASETS)
+_GRID = [(n, f) for n in DATASETS for f in ("logistic", "probit")]
+
+
+@pytest.mark.parametrize(
+    ("name", "family"),
+    # Probit under separation needs 15,000 draws (about 45 s): make test-all.
+    tiered(_GRID, set(_GRID) - {("separation", "probit")}, ids=[f"{n}-{f}" for n, f in _GRID]),
+)
 def test_binomial_gibbs_agrees_with_nuts_twin(references, name, family):
     case, ref = references(name, family)
     # Under separation sigma_alpha mixes slowly (min ESS per draw about 5% for the logistic and
@@ -45,6 +53,9 @@ def test_binomial_gibbs_agrees_with_nuts_twin(references, name, family):
     assert all(np.isfinite(g.posterior[v].values).all() for v in g.posterior.data_vars)
 
 
+# The same mutants are caught by Geweke and SBC in the default tier
+# (tests/test_binomial_calibration.py); against NUTS on radon in make test-all.
+@pytest.mark.slow
 @pytest.mark.parametrize("family", ["logistic", "probit"])
 def test_every_binomial_mutant_is_caught_on_radon(references, family):
     case, ref = references("radon_action_level", family)
@@ -66,8 +77,20 @@ def test_every_binomial_mutant_is_caught_on_radon(references, family):
 @pytest.mark.parametrize(
     ("family", "dataset", "draws", "expect"),
     [
-        ("logistic", "separation", "5000", "only failures (intercept -> -inf)"),
-        ("probit", "radon", "2000", "dataset: radon (M2), above_action_level"),
+        pytest.param(
+            "logistic",
+            "separation",
+            "5000",
+            "only failures (intercept -> -inf)",
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
+            "probit",
+            "radon",
+            "2000",
+            "dataset: radon (M2), above_action_level",
+            marks=pytest.mark.slow,
+        ),
     ],
 )
 def test_compare_command_runs_the_binomial_comparison(capsys, family, dataset, draws, expect):

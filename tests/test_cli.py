@@ -69,6 +69,7 @@ def test_bench_prints_ess_per_second(capsys):
     assert "gibbs:collapsed" in out and "ess_per_s" in out
 
 
+@pytest.mark.slow
 @pytest.mark.pymc
 def test_compare_with_mutants_reports_every_mutant_caught(capsys):
     code = main(

@@ -48,7 +48,14 @@ def test_groups_without_rows_are_reported_not_nan():
 
 
 @pytest.mark.pymc
-@pytest.mark.parametrize("kind", ["complete", "no", "indicator"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param("complete", marks=pytest.mark.slow),
+        "no",
+        pytest.param("indicator", marks=pytest.mark.slow),
+    ],
+)
 def test_bayesian_baselines_center_on_least_squares(kind):
     """With flat priors the posterior mean of beta is the least-squares estimate (MCSE-scaled)."""
     import arviz as az

@@ -21,6 +21,7 @@ def test_splits_hold_out_what_they_say():
         split(d, "random")
 
 
+@pytest.mark.slow
 @pytest.mark.pymc
 def test_heldout_table_scores_multilevel_and_reports_unpredictable_rows():
     table = heldout_table(load_radon(), sampler="nutpie", seed=1)
