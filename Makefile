@@ -7,6 +7,9 @@ STAMP := $(VENV)/.gibbs-suite-installed
 # The exact versions the tests and notebooks were last run with (refresh: make constraints).
 CONSTRAINTS := constraints.txt
 NBVAL := --nbval --nbval-sanitize-with notebooks/sanitize.cfg
+# One worker per core; each test file (each notebook) runs whole, in order, on one worker, so
+# module fixtures and notebook cells keep their order and every outcome is the serial one.
+PARALLEL := -n auto --dist loadfile
 
 .PHONY: demo test test-all bench goldens constraints lint format clean
 
@@ -25,12 +28,12 @@ demo: $(STAMP)
 # (strict, sanitised). Tests marked slow are left to test-all.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest tests notebooks $(NBVAL)
+	$(BIN)/python -m pytest $(PARALLEL) tests notebooks $(NBVAL)
 
 # Every tier: the default one and the full-size batteries marked slow.
 test-all: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest tests notebooks $(NBVAL) -m "slow or not slow"
+	$(BIN)/python -m pytest $(PARALLEL) tests notebooks $(NBVAL) -m "slow or not slow"
 
 # Rebuild the stored NUTS references the tests compare against (long nutpie runs; GOLDENS="a b"
 # rebuilds only those). See docs/harness.md.
