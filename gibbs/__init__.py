@@ -13,8 +13,8 @@ from gibbs.priors import (
     UniformLogSigma,
     UniformSigma,
 )
+from gibbs.version import __version__
 
-__version__ = "0.1.0"
 __all__ = [
     "DEFAULT_SCHEME",
     "Flat",

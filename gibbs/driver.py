@@ -37,6 +37,7 @@ from gibbs.slopes import (
     slopes_inference_data,
 )
 from gibbs.streams import ChainStreams, chain_seed_sequences
+from gibbs.version import __version__
 
 __all__ = [
     "DEFAULT_SCHEME",
@@ -496,8 +497,6 @@ def sample_sweep(
     Same parameters and output as :func:`sample`, with the scheme given as the sequence of
     ``update(streams, state, model) -> state`` blocks and a ``label`` recorded as its name.
     """
-    from gibbs import __version__
-
     for name, value, low in [
         ("draws", draws, 1),
         ("tune", tune, 0),

@@ -41,7 +41,7 @@ from gibbs.kernels.slopes import (
     update_sigma_slopes,
     update_sigma_y_slopes,
 )
-from gibbs.priors import Flat, LocationPrior, Normal, ScalePrior, UniformSigma, _Scale
+from gibbs.priors import Flat, LocationPrior, Normal, ScalePrior, UniformSigma
 from gibbs.streams import ChainStreams
 
 __all__ = [
@@ -127,7 +127,7 @@ class SlopesPriors:
         for name in ("beta", "gamma"):
             if not isinstance(getattr(self, name), Flat | Normal):
                 raise ValueError(f"prior on {name} must be Flat or Normal")
-        if not isinstance(self.sigma_y, _Scale):
+        if not isinstance(self.sigma_y, ScalePrior):
             raise ValueError(f"prior on sigma_y must be a scale prior, got {self.sigma_y!r}")
         if not isinstance(self.Sigma, InverseWishart | HuangWand):
             raise ValueError(

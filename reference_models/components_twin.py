@@ -17,7 +17,7 @@ from gibbs.data import HierarchicalData
 from gibbs.inference_data import OBS_DIM
 from gibbs.kernels.components import ComponentsModel
 from gibbs.priors import Priors, default_priors
-from reference_models.twins import PARAMETERIZATIONS, _location, _scale, data_fingerprint
+from reference_models.twins import PARAMETERIZATIONS, data_fingerprint, location_rv, scale_rv
 
 __all__ = ["build_components_twin", "components_var_names", "fit_components_reference"]
 
@@ -60,14 +60,14 @@ def build_components_twin(
         coords[f.name] = list(f.levels)
     centered = parameterization == "centered"
     with pm.Model(coords=coords) as model:
-        gamma = _location(pm, "gamma", priors.gamma, "u_coef")
-        beta = _location(pm, "beta", priors.beta, "x_coef") if data.p else None
-        sigma_y = _scale(pm, "sigma_y", priors.sigma_y)
-        sigma_alpha = _scale(pm, "sigma_alpha", priors.sigma_alpha)
+        gamma = location_rv(pm, "gamma", priors.gamma, "u_coef")
+        beta = location_rv(pm, "beta", priors.beta, "x_coef") if data.p else None
+        sigma_y = scale_rv(pm, "sigma_y", priors.sigma_y)
+        sigma_alpha = scale_rv(pm, "sigma_alpha", priors.sigma_alpha)
         mean_alpha = pm.math.dot(data.U, gamma)
         mu = 0.0
         for f in gm.factors:
-            sd = _scale(pm, f"sigma_{f.name}", priors.factor_scale(f.name))
+            sd = scale_rv(pm, f"sigma_{f.name}", priors.factor_scale(f.name))
             if centered:
                 b = pm.Normal(f"{f.name}_effect", 0.0, sd, dims=f.name)
             else:

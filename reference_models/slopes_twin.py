@@ -29,7 +29,7 @@ from gibbs.inference_data import OBS_DIM
 from gibbs.kernels.slopes import SlopesModel
 from gibbs.priors import Flat, Normal
 from gibbs.slopes import SlopesPriors, effect_pairs
-from reference_models.twins import PARAMETERIZATIONS, _scale, data_fingerprint
+from reference_models.twins import PARAMETERIZATIONS, data_fingerprint, scale_rv
 
 __all__ = ["build_slopes_twin", "fit_slopes_reference", "slopes_var_names"]
 
@@ -130,7 +130,7 @@ def build_slopes_twin(
                     dims="x_coef",
                 )
             )
-        sigma_y = _scale(pm, "sigma_y", priors.sigma_y)
+        sigma_y = scale_rv(pm, "sigma_y", priors.sigma_y)
         log_diag = pm.Flat("Sigma_chol_log_diag", shape=K)
         chol = pt.diag(pt.exp(log_diag))
         if rows.size:

@@ -46,7 +46,14 @@ from gibbs.priors import (
     default_priors,
 )
 
-__all__ = ["PARAMETERIZATIONS", "build_twin", "model_var_names", "twin_from_formula"]
+__all__ = [
+    "PARAMETERIZATIONS",
+    "build_twin",
+    "location_rv",
+    "model_var_names",
+    "scale_rv",
+    "twin_from_formula",
+]
 
 PARAMETERIZATIONS = ("noncentered", "centered")
 
@@ -57,7 +64,8 @@ def model_var_names(data: HierarchicalData, family: str = "gaussian") -> list[st
     return ["alpha", *(["beta"] if data.p else []), "gamma", *scales]
 
 
-def _location(pm, name: str, prior, dims: str):
+def location_rv(pm, name: str, prior, dims: str):
+    """Return the PyMC variable of a location prior (:mod:`gibbs.priors`) named ``name``."""
     if isinstance(prior, Flat):
         return pm.Flat(name, dims=dims)
     if isinstance(prior, Normal):
@@ -67,7 +75,8 @@ def _location(pm, name: str, prior, dims: str):
     raise TypeError(f"no PyMC twin for location prior {prior!r}")
 
 
-def _scale(pm, name: str, prior):
+def scale_rv(pm, name: str, prior):
+    """Return the PyMC variable of a scale prior on ``name`` (a standard deviation)."""
     if isinstance(prior, UniformSigma):
         return pm.HalfFlat(name)
     if isinstance(prior, UniformLogSigma):
@@ -115,10 +124,10 @@ def build_twin(
     coords = dict(data.coords)
     coords[OBS_DIM] = np.arange(data.n)
     with pm.Model(coords=coords) as model:
-        gamma = _location(pm, "gamma", priors.gamma, "u_coef")
-        beta = _location(pm, "beta", priors.beta, "x_coef") if data.p else None
-        sigma_y = _scale(pm, "sigma_y", priors.sigma_y) if family == "gaussian" else None
-        sigma_alpha = _scale(pm, "sigma_alpha", priors.sigma_alpha)
+        gamma = location_rv(pm, "gamma", priors.gamma, "u_coef")
+        beta = location_rv(pm, "beta", priors.beta, "x_coef") if data.p else None
+        sigma_y = scale_rv(pm, "sigma_y", priors.sigma_y) if family == "gaussian" else None
+        sigma_alpha = scale_rv(pm, "sigma_alpha", priors.sigma_alpha)
         mean_alpha = pm.math.dot(data.U, gamma)
         if parameterization == "centered":
             alpha = pm.Normal("alpha", mu=mean_alpha, sigma=sigma_alpha, dims=data.group_dim)

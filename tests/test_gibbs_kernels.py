@@ -126,9 +126,9 @@ def _marginal_forgetting_group_size(streams, state, model):
     c = np.broadcast_to((var_a / (var_y + var_a))[:, None], (len(var_y), model.data.n_groups))
     Q = (model.M - np.einsum("cj,jab->cab", c, model.group_outer)) / var_y[:, None, None]
     b = (model.h - (c * s.sum_y) @ model.group_sums) / var_y[:, None]
-    from gibbs.kernels.gaussian import _gaussian_draw
+    from gibbs.kernels.gaussian import gaussian_draw
 
-    theta = _gaussian_draw(streams.normal(model.data.p + model.data.q), Q, b)
+    theta = gaussian_draw(streams.normal(model.data.p + model.data.q), Q, b)
     return state._replace(beta=theta[:, : model.data.p], gamma=theta[:, model.data.p :])
 
 

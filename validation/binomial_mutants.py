@@ -29,6 +29,7 @@ from gibbs.kernels.scales import (
     slice_step_batched,
     truncated_normal_positive,
 )
+from validation.mutant_types import Mutant
 
 __all__ = ["BINOMIAL_MUTANTS"]
 
@@ -102,8 +103,6 @@ def collapsed_without_jacobian(streams, state: BinomialState, model: BinomialMod
 
 
 def _catalogue():
-    from validation.mutants import Mutant
-
     logistic = [
         Mutant(
             "pg_without_tilt",

@@ -39,6 +39,7 @@ __all__ = [
     "flatten_scalars",
     "holm_reject",
     "summarize",
+    "without_numba",
 ]
 
 AGREE, DISAGREE, INCONCLUSIVE = "agree", "disagree", "inconclusive"
@@ -74,7 +75,7 @@ def flatten_scalars(ds: xr.Dataset) -> pd.Series:
 
 
 @contextmanager
-def _without_numba():
+def without_numba():
     """Run ArviZ's numpy code paths: its numba path of ``mcse(method="sd")`` fails on numpy 2.4."""
     import arviz as az
 
@@ -97,7 +98,7 @@ def summarize(posterior: Any) -> pd.DataFrame:
 def _summaries(posterior: xr.Dataset) -> pd.DataFrame:
     import arviz as az
 
-    with _without_numba():
+    with without_numba():
         return _summaries_numpy(posterior, az)
 
 
@@ -308,7 +309,7 @@ def compare_posteriors(
     ).assign_coords(chain=np.arange(post_a.sizes["chain"] + post_b.sizes["chain"]))
     import arviz as az
 
-    with _without_numba():
+    with without_numba():
         rhat_cross = flatten_scalars(az.rhat(pooled))
     return decide(
         sa,

@@ -40,14 +40,18 @@ from validation.compare import holm_reject
 __all__ = [
     "GewekeResult",
     "compare_means",
+    "draw_location",
     "draw_prior",
+    "draw_scale",
     "geweke_test",
     "run_geweke",
+    "simulate_y",
     "test_functions",
 ]
 
 
-def _draw_scale(prior, rng: np.random.Generator, size: int) -> np.ndarray:
+def draw_scale(prior, rng: np.random.Generator, size: int) -> np.ndarray:
+    """Draw ``size`` standard deviations from a proper scale prior."""
     if isinstance(prior, InverseGamma):
         return np.sqrt(prior.beta / rng.gamma(prior.alpha, 1.0, size))
     if isinstance(prior, HalfStudentT):
@@ -57,7 +61,8 @@ def _draw_scale(prior, rng: np.random.Generator, size: int) -> np.ndarray:
     raise ValueError(f"the Geweke test needs proper priors; {prior!r} is improper")
 
 
-def _draw_location(prior, rng: np.random.Generator, size: int, dim: int) -> np.ndarray:
+def draw_location(prior, rng: np.random.Generator, size: int, dim: int) -> np.ndarray:
+    """Draw ``size`` coefficient vectors of length ``dim`` from a normal location prior."""
     if not isinstance(prior, Normal):
         raise ValueError(f"the Geweke test needs proper priors; {prior!r} is improper")
     mu, sigma = prior._params(dim)
@@ -72,13 +77,13 @@ def draw_prior(
     family: str = "gaussian",
 ) -> State | BinomialState:
     """Draw ``size`` parameter sets from the priors (proper priors only)."""
-    gamma = _draw_location(priors.gamma, rng, size, data.q)
-    sigma_alpha = _draw_scale(priors.sigma_alpha, rng, size)
+    gamma = draw_location(priors.gamma, rng, size, data.q)
+    sigma_alpha = draw_scale(priors.sigma_alpha, rng, size)
     alpha = gamma @ data.U.T + sigma_alpha[:, None] * rng.standard_normal((size, data.n_groups))
     if family != "gaussian":
         return BinomialState(
             alpha=alpha,
-            beta=_draw_location(priors.beta, rng, size, data.p),
+            beta=draw_location(priors.beta, rng, size, data.p),
             gamma=gamma,
             sigma_alpha=sigma_alpha,
             aux_alpha=np.ones(size),
@@ -87,21 +92,22 @@ def draw_prior(
         )
     return State(
         alpha=alpha,
-        beta=_draw_location(priors.beta, rng, size, data.p),
+        beta=draw_location(priors.beta, rng, size, data.p),
         gamma=gamma,
-        sigma_y=_draw_scale(priors.sigma_y, rng, size),
+        sigma_y=draw_scale(priors.sigma_y, rng, size),
         sigma_alpha=sigma_alpha,
         aux_y=np.ones(size),
         aux_alpha=np.ones(size),
     )
 
 
-def _simulate_y(
+def simulate_y(
     state: State | BinomialState,
     data: HierarchicalData,
     rng: np.random.Generator,
     family: str = "gaussian",
 ) -> np.ndarray:
+    """Draw one outcome vector per chain from the likelihood at ``state``, shape (chains, n)."""
     mu = state.alpha[:, data.group] + state.beta @ data.X.T
     if family != "gaussian":
         trials = data.binomial_trials.astype(np.int64)
@@ -225,7 +231,7 @@ def geweke_test(
         base,
         sweep,
         lambda rng, size: draw_prior(priors, data, rng, size, family),
-        lambda state, rng: _simulate_y(state, data, rng, family),
+        lambda state, rng: simulate_y(state, data, rng, family),
         lambda state, Y: test_functions(state, Y, data.U),
         chains=chains,
         iterations=iterations,
@@ -304,10 +310,10 @@ def compare_means(
     import arviz as az
     import xarray as xr
 
-    from validation.compare import _without_numba
+    from validation.compare import without_numba
 
     dataset = xr.Dataset({k: (("chain", "draw"), v) for k, v in traces.items()})
-    with _without_numba():
+    with without_numba():
         mcse = az.mcse(dataset, method="mean")
     rows = []
     for name, values in traces.items():

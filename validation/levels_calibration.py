@@ -20,7 +20,7 @@ from gibbs.components import (
 from gibbs.data import HierarchicalData
 from gibbs.kernels.components import ComponentsModel, ComponentsState
 from gibbs.priors import Priors
-from validation.geweke import GewekeResult, _draw_location, _draw_scale, run_geweke
+from validation.geweke import GewekeResult, draw_location, draw_scale, run_geweke
 from validation.sbc import SBCResult, run_sbc_batch
 
 __all__ = ["draw_prior_levels", "geweke_levels", "sbc_levels", "simulate_y_levels"]
@@ -31,11 +31,11 @@ _LOG_2PI = float(np.log(2.0 * np.pi))
 def draw_prior_levels(model: ComponentsModel, rng: np.random.Generator, size: int):
     """Draw ``size`` parameter sets from the (proper) priors of ``model``."""
     d, pr = model.data, model.priors
-    gamma = _draw_location(pr.gamma, rng, size, d.q)
-    beta = _draw_location(pr.beta, rng, size, d.p)
-    sigma_alpha = _draw_scale(pr.sigma_alpha, rng, size)
+    gamma = draw_location(pr.gamma, rng, size, d.q)
+    beta = draw_location(pr.beta, rng, size, d.p)
+    sigma_alpha = draw_scale(pr.sigma_alpha, rng, size)
     sigma_f = np.column_stack(
-        [_draw_scale(pr.factor_scale(f.name), rng, size) for f in model.factors]
+        [draw_scale(pr.factor_scale(f.name), rng, size) for f in model.factors]
     )
     sd = np.repeat(sigma_f, np.diff(model.offsets), axis=1)
     effects = sd * rng.standard_normal(sd.shape)
@@ -47,7 +47,7 @@ def draw_prior_levels(model: ComponentsModel, rng: np.random.Generator, size: in
         beta=beta,
         gamma=gamma,
         effects=effects,
-        sigma_y=_draw_scale(pr.sigma_y, rng, size),
+        sigma_y=draw_scale(pr.sigma_y, rng, size),
         sigma_alpha=sigma_alpha,
         sigma_f=sigma_f,
         aux_y=np.ones(size),

@@ -11,7 +11,7 @@ import numpy as np
 from gibbs.components import COMPONENTS_SCHEMES
 from gibbs.kernels import components as k
 from gibbs.kernels.scales import draw_centered_scale
-from validation.mutants import SweepMutant
+from validation.mutant_types import SweepMutant
 
 __all__ = ["LEVELS_MUTANTS"]
 

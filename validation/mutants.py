@@ -13,12 +13,9 @@ None of these is a sampler option: they exist only so that tests and ``gibbs-sui
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from gibbs.driver import sample_sweep
 from gibbs.kernels.gaussian import (
     GaussianModel,
     State,
@@ -33,63 +30,10 @@ from gibbs.kernels.gaussian import (
 from gibbs.kernels.marginal import log_marginal_scales, make_marginal_sweep
 from gibbs.kernels.scales import draw_centered_scale
 from gibbs.priors import UniformLogSigma
+from validation.binomial_mutants import BINOMIAL_MUTANTS
+from validation.mutant_types import Mutant, SweepMutant
 
-__all__ = ["MUTANTS", "Mutant", "get_mutant", "mutants_for"]
-
-
-@dataclass(frozen=True)
-class Mutant:
-    """A broken variant of the sampler.
-
-    Attributes
-    ----------
-    name : str
-        Short identifier.
-    bug : str
-        What is wrong, in one sentence.
-    sweep : tuple of callables
-        The blocks of the broken sweep.
-    family : str
-        The outcome family the sweep samples (:mod:`gibbs.families`).
-    """
-
-    name: str
-    bug: str
-    sweep: tuple[Callable, ...]
-    family: str = "gaussian"
-
-    def sample(self, data, priors=None, **kwargs: Any):
-        """Run the broken sampler; same keywords as :func:`gibbs.sample`."""
-        kwargs.setdefault("progressbar", False)
-        return sample_sweep(
-            data, self.sweep, f"mutant:{self.name}", priors, family=self.family, **kwargs
-        )
-
-
-# --------------------------------------------------------------------------- broken blocks
-@dataclass(frozen=True)
-class SweepMutant:
-    """A broken sweep of an extended model: ``schemes[scheme]`` with ``replaces`` swapped out.
-
-    Used by the varying-slopes and several-levels catalogues
-    (:mod:`validation.slopes_mutants`, :mod:`validation.levels_mutants`).
-    """
-
-    name: str
-    schemes: Any
-    scheme: str
-    replaces: Callable
-    block: Callable
-
-    @property
-    def sweep(self) -> tuple:
-        """The broken sweep."""
-        return tuple(self.block if b is self.replaces else b for b in self.schemes[self.scheme])
-
-    @property
-    def description(self) -> str:
-        """One line on what is broken."""
-        return (self.block.__doc__ or "").strip().splitlines()[0]
+__all__ = ["MUTANTS", "Mutant", "SweepMutant", "get_mutant", "mutants_for"]
 
 
 def plugin_sigma_y(streams, state: State, model: GaussianModel) -> State:
@@ -260,8 +204,6 @@ def mutants_for(family: str = "gaussian") -> dict[str, Mutant]:
     family = normalize_family(family)
     if family == "gaussian":
         return MUTANTS
-    from validation.binomial_mutants import BINOMIAL_MUTANTS
-
     return BINOMIAL_MUTANTS[family]
 
 

@@ -96,7 +96,7 @@ def shrinkage_plot(
 
 def sbc_plots(result, max_quantities: int = 12) -> list[tuple[Any, str]]:
     """Rank histograms and ECDF-difference plots with simultaneous 99% bands."""
-    from validation.sbc import _ecdf_null
+    from validation.sbc import ecdf_null
 
     ranks = result.ranks
     names = list(ranks.columns)[:max_quantities]
@@ -126,7 +126,7 @@ def sbc_plots(result, max_quantities: int = 12) -> list[tuple[Any, str]]:
     axes = fig_e.subplots(rows, cols, squeeze=False)
     z = np.linspace(0, 1, 101)
     # Simultaneous band: the adjusted pointwise level is the 1% quantile of the null statistic.
-    gamma = float(np.quantile(_ecdf_null(R, 20_000, 100, 0), 0.01))
+    gamma = float(np.quantile(ecdf_null(R, 20_000, 100, 0), 0.01))
     from scipy import stats as sps
 
     lower = sps.binom.ppf(gamma / 2, R, z) / R - z

@@ -38,7 +38,7 @@ from gibbs.data import HierarchicalData
 from gibbs.families import binomial_loglik
 from gibbs.priors import Priors
 from validation.compare import holm_reject
-from validation.geweke import _simulate_y, draw_prior
+from validation.geweke import draw_prior, simulate_y
 
 __all__ = [
     "DaskExecutor",
@@ -47,6 +47,7 @@ __all__ = [
     "PyMCEngine",
     "SBC",
     "SBCResult",
+    "ecdf_null",
     "ecdf_uniformity_pvalue",
     "run_sbc_batch",
     "uniformity_test",
@@ -96,10 +97,10 @@ def _ranks(truth: np.ndarray, draws: np.ndarray, n_ranks: int) -> tuple[np.ndarr
     """Thin ``draws`` (chains, draws, K) by the smallest bulk ESS and rank ``truth`` (K,)."""
     import arviz as az
 
-    from validation.compare import _without_numba
+    from validation.compare import without_numba
 
     chains, n, K = draws.shape
-    with _without_numba():
+    with without_numba():
         ess = np.array([az.ess(draws[:, :, k], method="bulk") for k in range(K)], dtype=float)
     ess_min = float(np.nanmin(ess)) if np.isfinite(ess).any() else 1.0
     thin = max(1, int(math.floor(chains * n / max(ess_min, 1.0))))
@@ -277,7 +278,7 @@ def _run_task(task: _Task) -> list[dict[str, Any]]:
         rng = np.random.default_rng(np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 0)))
         theta = draw_prior(task.priors, data, rng, 1, family)
         thetas.append(theta)
-        Y.append(_simulate_y(theta, data, rng, family)[0])
+        Y.append(simulate_y(theta, data, rng, family)[0])
     Y = np.stack(Y)
     draws = task.engine.fit_chunk(data, task.priors, thetas, Y, seeds)  # (R, C, D, K)
     out = []
@@ -341,7 +342,8 @@ def _ecdf_statistic(u: np.ndarray, grid: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def _ecdf_null(n: int, n_sim: int, grid: int, seed: int) -> np.ndarray:
+def ecdf_null(n: int, n_sim: int, grid: int, seed: int) -> np.ndarray:
+    """Sorted null distribution of the ECDF statistic of ``n`` uniform ranks (simulated)."""
     return np.sort(_ecdf_statistic(np.random.default_rng(seed).random((n_sim, n)), grid))
 
 
@@ -355,7 +357,7 @@ def ecdf_uniformity_pvalue(
     samples (the construction that sets the simultaneous band's adjusted pointwise level). The
     smallest attainable p-value is 1 / (n_sim + 1).
     """
-    null = _ecdf_null(u.size, n_sim, grid, seed)
+    null = ecdf_null(u.size, n_sim, grid, seed)
     observed = float(_ecdf_statistic(u, grid)[0])
     return float((1 + np.searchsorted(null, observed, side="right")) / (n_sim + 1))
 

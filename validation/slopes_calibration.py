@@ -26,7 +26,7 @@ from gibbs.slopes import (
     effect_pairs,
     initial_state_slopes,
 )
-from validation.geweke import GewekeResult, _draw_location, _draw_scale, run_geweke
+from validation.geweke import GewekeResult, draw_location, draw_scale, run_geweke
 from validation.sbc import SBCResult, run_sbc_batch
 
 __all__ = [
@@ -44,7 +44,7 @@ _LOG_2PI = float(np.log(2.0 * np.pi))
 def draw_prior_slopes(model: SlopesModel, rng: np.random.Generator, size: int) -> SlopesState:
     """Draw ``size`` parameter sets from the (proper) priors of ``model``."""
     pr, d, K = model.priors, model.data, model.K
-    free = _draw_location(pr.gamma, rng, size, model.free_idx.size)
+    free = draw_location(pr.gamma, rng, size, model.free_idx.size)
     gamma = model.scatter_gamma(free)
     Sigma, aux = pr.Sigma.draw_prior(rng, size, K)
     means = np.einsum("jl,clk->cjk", d.U, gamma)
@@ -52,9 +52,9 @@ def draw_prior_slopes(model: SlopesModel, rng: np.random.Generator, size: int) -
     alpha = means + np.einsum("cab,cjb->cja", np.linalg.cholesky(Sigma), noise)
     return SlopesState(
         alpha=alpha,
-        beta=_draw_location(pr.beta, rng, size, model.p),
+        beta=draw_location(pr.beta, rng, size, model.p),
         gamma=gamma,
-        sigma_y=_draw_scale(pr.sigma_y, rng, size),
+        sigma_y=draw_scale(pr.sigma_y, rng, size),
         Sigma=Sigma,
         aux_y=np.ones(size),
         aux_Sigma=aux,

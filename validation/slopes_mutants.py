@@ -10,7 +10,7 @@ import numpy as np
 
 from gibbs.kernels import slopes as k
 from gibbs.slopes import SLOPES_SCHEMES
-from validation.mutants import SweepMutant
+from validation.mutant_types import SweepMutant
 
 __all__ = ["SLOPES_MUTANTS"]
 

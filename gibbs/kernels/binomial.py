@@ -29,7 +29,7 @@ import numpy as np
 
 from gibbs.data import HierarchicalData
 from gibbs.families import BINOMIAL_FAMILIES, binomial_loglik, check_outcome
-from gibbs.kernels.gaussian import _gaussian_draw, _inverse_and_root, group_level_log_density
+from gibbs.kernels.gaussian import gaussian_draw, group_level_log_density, inverse_and_root
 from gibbs.kernels.scales import draw_collapsed_scale, truncated_normal_positive
 from gibbs.priors import Priors
 
@@ -104,7 +104,7 @@ class BinomialModel:
         cache["P_beta"], cache["Pm_beta"] = self.priors.beta.precision(p)
         cache["P_gamma"], cache["Pm_gamma"] = self.priors.gamma.precision(q)
         cache["UtU"] = d.U.T @ d.U
-        cache["UtU_inv"], cache["UtU_root"] = _inverse_and_root(cache["UtU"])
+        cache["UtU_inv"], cache["UtU_root"] = inverse_and_root(cache["UtU"])
         cache["P_theta"] = np.block(
             [[cache["P_beta"], np.zeros((p, q))], [np.zeros((q, p)), cache["P_gamma"]]]
         )
@@ -241,7 +241,7 @@ def update_beta_binomial(streams, state: BinomialState, model: BinomialModel) ->
     Q = np.matmul(X.T, state.w[:, :, None] * X) + model.P_beta
     resid = state.r - state.w * state.alpha[:, model.data.group]
     b = np.matmul(X.T, resid[:, :, None])[..., 0] + model.Pm_beta
-    return state._replace(beta=_gaussian_draw(streams.normal(model.data.p), Q, b))
+    return state._replace(beta=gaussian_draw(streams.normal(model.data.p), Q, b))
 
 
 def update_beta_gamma_binomial(
@@ -261,7 +261,7 @@ def update_beta_gamma_binomial(
     D = model.D
     Q = np.matmul(D.T, state.w[:, :, None] * D) - np.matmul(np.swapaxes(S * c[..., None], 1, 2), S)
     b = np.matmul(D.T, state.r[:, :, None])[..., 0] - np.matmul((c * R)[:, None, :], S)[:, 0]
-    theta = _gaussian_draw(streams.normal(D.shape[1]), Q + model.P_theta, b + model.Pm_theta)
+    theta = gaussian_draw(streams.normal(D.shape[1]), Q + model.P_theta, b + model.Pm_theta)
     return state._replace(beta=theta[:, :p], gamma=theta[:, p:])
 
 

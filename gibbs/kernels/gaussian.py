@@ -38,8 +38,10 @@ __all__ = [
     "chain_dot",
     "collapsed_sigma_alpha",
     "draw_alpha",
+    "gaussian_draw",
     "group_level_log_density",
     "group_ss",
+    "inverse_and_root",
     "log_joint",
     "residual_ss",
     "update_alpha",
@@ -75,7 +77,7 @@ class State(NamedTuple):
     aux_alpha: np.ndarray
 
 
-def _inverse_and_root(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def inverse_and_root(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return A^{-1} and R with R R^T = A^{-1} (R = L^{-T} for A = L L^T)."""
     if A.shape[0] == 0:
         return A.copy(), A.copy()
@@ -104,8 +106,8 @@ class GaussianModel:
         cache["P_beta"], cache["Pm_beta"] = self.priors.beta.precision(p)
         cache["P_gamma"], cache["Pm_gamma"] = self.priors.gamma.precision(q)
         cache["UtU"] = d.U.T @ d.U
-        cache["XtX_inv"], cache["XtX_root"] = _inverse_and_root(s.XtX)
-        cache["UtU_inv"], cache["UtU_root"] = _inverse_and_root(cache["UtU"])
+        cache["XtX_inv"], cache["XtX_root"] = inverse_and_root(s.XtX)
+        cache["UtU_inv"], cache["UtU_root"] = inverse_and_root(cache["UtU"])
         # Marginal (alpha integrated out) normal equations of theta = (beta, gamma):
         # per-group column sums of the design [X, U_j] and their outer products.
         group_sums = np.column_stack([s.sum_X, s.n_j[:, None] * d.U])
@@ -170,7 +172,7 @@ def chain_dot(A: np.ndarray, M: np.ndarray) -> np.ndarray:
     return np.matmul(A[..., None, :], M)[..., 0, :]
 
 
-def _gaussian_draw(z: np.ndarray, Q: np.ndarray, b: np.ndarray) -> np.ndarray:
+def gaussian_draw(z: np.ndarray, Q: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Draw N(Q^{-1} b, Q^{-1}) per chain from standard normals ``z`` (chains, d).
 
     With Q = L L^T and W = L^{-1}: theta = W^T (W b + z). Two LAPACK calls per batch (Cholesky and
@@ -248,7 +250,7 @@ def update_beta(streams, state: State, model: GaussianModel) -> State:
         )
     else:
         prec_y = state.sigma_y[:, None, None] ** -2.0
-        beta = _gaussian_draw(z, s.XtX * prec_y + model.P_beta, r * prec_y[:, 0] + model.Pm_beta)
+        beta = gaussian_draw(z, s.XtX * prec_y + model.P_beta, r * prec_y[:, 0] + model.Pm_beta)
     return state._replace(beta=beta)
 
 
@@ -263,7 +265,7 @@ def update_gamma(streams, state: State, model: GaussianModel) -> State:
         )
     else:
         prec_a = state.sigma_alpha[:, None, None] ** -2.0
-        gamma = _gaussian_draw(
+        gamma = gaussian_draw(
             z, model.UtU * prec_a + model.P_gamma, r * prec_a[:, 0] + model.Pm_gamma
         )
     return state._replace(gamma=gamma)
@@ -285,7 +287,7 @@ def update_beta_gamma_marginal(streams, state: State, model: GaussianModel) -> S
     weighted = chain_dot(c, model.group_outer.reshape(-1, d * d)).reshape(-1, d, d)
     Q = (model.M - weighted) / var_y[:, None, None]
     b = (model.h - chain_dot(c * s.sum_y, model.group_sums)) / var_y[:, None]
-    theta = _gaussian_draw(streams.normal(p + model.data.q), Q + model.P_theta, b + model.Pm_theta)
+    theta = gaussian_draw(streams.normal(p + model.data.q), Q + model.P_theta, b + model.Pm_theta)
     return state._replace(beta=theta[:, :p], gamma=theta[:, p:])
 
 
@@ -370,7 +372,7 @@ def _noncentered_regression(streams, state: State, model: GaussianModel, eta, va
     sd_sigma = np.sqrt(cov[:, d, d])
     sigma = truncated_normal_positive(mean[:, d], sd_sigma, streams.uniform(1)[:, 0])
     # (beta, gamma) | sigma_alpha: precision Q_11, mean Q_11^{-1} (b_1 - Q_12 sigma).
-    theta = _gaussian_draw(streams.normal(d), Q[:, :d, :d], b[:, :d] - Q[:, :d, d] * sigma[:, None])
+    theta = gaussian_draw(streams.normal(d), Q[:, :d, :d], b[:, :d] - Q[:, :d, d] * sigma[:, None])
     p = model.data.p
     return theta[:, :p], theta[:, p:], sigma
 
