@@ -109,3 +109,17 @@ def test_between_chain_mcse_is_calibrated_and_honest_mcse_never_smaller():
     honest = honest_mcse(summary, post)
     for col in ("mcse_mean", "mcse_sd", "mcse_q05", "mcse_q95"):
         assert honest.loc["x", col] == max(summary.loc["x", col], between.loc["x", col])
+
+
+def test_save_refuses_a_run_with_a_divergent_transition(tmp_path, m2):
+    """The rule that replaced the binomial test's own `diverging == 0` check on its reference:
+    no golden can be written from a run with a divergence (and without one it can)."""
+    idata = gibbs.sample(m2, draws=2000, seed=2, progressbar=False, log_likelihood=False)
+    lp = idata.sample_stats["lp"]
+    idata.sample_stats["diverging"] = lp.copy(data=np.zeros(lp.shape, dtype=bool))
+    save(idata, tmp_path / "ok.json", {"tool": "gibbs-suite", "seed": 2}, var_names=["gamma"])
+    flags = np.zeros(lp.shape, dtype=bool)
+    flags[1, 7] = True
+    idata.sample_stats["diverging"] = lp.copy(data=flags)
+    with pytest.raises(ValueError, match="1 divergent transitions"):
+        save(idata, tmp_path / "bad.json", {"tool": "gibbs-suite", "seed": 2}, var_names=["gamma"])
