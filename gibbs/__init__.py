@@ -1,7 +1,6 @@
 """Gibbs samplers for multilevel (hierarchical) regression, in numpy and scipy only."""
 
 from gibbs.data import HierarchicalData
-from gibbs.driver import DEFAULT_SCHEME, sample
 from gibbs.priors import (
     Flat,
     HalfCauchy,
@@ -13,6 +12,8 @@ from gibbs.priors import (
     UniformLogSigma,
     UniformSigma,
 )
+from gibbs.sampling import DEFAULT_SCHEME, sample
+from gibbs.spec import ModelSpec, specify
 from gibbs.version import __version__
 
 __all__ = [
@@ -23,10 +24,12 @@ __all__ = [
     "HalfStudentT",
     "HierarchicalData",
     "InverseGamma",
+    "ModelSpec",
     "Normal",
     "Priors",
     "UniformLogSigma",
     "UniformSigma",
     "__version__",
     "sample",
+    "specify",
 ]

@@ -12,8 +12,8 @@ Varying slopes ``"y ~ x + (1 + x | g)"`` (:func:`parse_formula`) name columns of
 coefficients vary by group; as in lme4, the mean slope is the common term ``x``, which the formula
 must therefore contain. Several grouping factors, nested ``(1 | state/county)`` or crossed
 ``(1 | g) + (1 | h)``, give the finest factor as the model's group and the others as further
-factors (:mod:`gibbs.components`); varying slopes together with several factors are not built yet
-and are refused with a message that says so.
+factors (:mod:`gibbs.components`); varying slopes go with the finest factor, and may be combined
+with further intercept-only factors.
 """
 
 from __future__ import annotations
@@ -129,8 +129,6 @@ def parse_formula(
         raise _unsupported(
             formula, f"the group term of {missing_intercept[0]} has no intercept ('(0 + x | g)')"
         )
-    if len(factor_cols) > 1 and slope_terms:
-        raise _unsupported(formula, "it has varying slopes and several grouping factors")
     if not any(type(t).__name__ == "Intercept" for t in description.common_terms):
         raise ValueError(
             f"formula {formula!r} removes the intercept: the group-level intercept is part of "

@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import special, stats
 
+from gibbs.covariance import CovariancePrior, HuangWand, InverseWishart
+
 if TYPE_CHECKING:
     from gibbs.data import HierarchicalData
 
@@ -49,6 +51,7 @@ __all__ = [
     "LocationPrior",
     "Normal",
     "Priors",
+    "SlopesPriors",
     "ScalePrior",
     "UniformLogSigma",
     "UniformSigma",
@@ -402,6 +405,87 @@ class Priors:
                 "prior on sigma_y: UniformLogSigma needs groups with more than one row "
                 f"(n - p - groups with data = {n - p - J_obs}); use UniformSigma or a proper prior"
             )
+
+
+@dataclass(frozen=True)
+class SlopesPriors:
+    """The priors of a varying-slopes configuration (and of its PyMC twin).
+
+    Parameters
+    ----------
+    beta : Flat or Normal
+        Coefficients of the non-varying predictors.
+    gamma : Flat or Normal
+        Every element of Gamma (L x K).
+    sigma_y : scale prior
+        Residual standard deviation (:mod:`gibbs.priors`).
+    Sigma : InverseWishart or HuangWand
+        Covariance of the varying coefficients (:mod:`gibbs.covariance`). The default,
+        ``HuangWand(nu=2, A=1e5)``, puts a nearly flat half-t(2, 10^5) prior on each standard
+        deviation and a uniform prior on each correlation: Gelman & Hill's uniform prior on the
+        group-level scale, carried over to a covariance matrix.
+    """
+
+    beta: LocationPrior = field(default_factory=Flat)
+    gamma: LocationPrior = field(default_factory=Flat)
+    sigma_y: ScalePrior = field(default_factory=UniformSigma)
+    Sigma: CovariancePrior = field(default_factory=HuangWand)
+    factor_scales: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={getattr(self, k)!r}" for k in ("beta", "gamma", "sigma_y", "Sigma")]
+        if self.factor_scales:  # only shown when used, so that the usual repr stays short
+            parts.append(f"factor_scales={self.factor_scales!r}")
+        return f"SlopesPriors({', '.join(parts)})"
+
+    def factor_scale(self, name: str) -> ScalePrior:
+        """Return the prior of factor ``name``'s standard deviation (uniform by default)."""
+        return self.factor_scales.get(name, UniformSigma())
+
+    def check_factors(self, factors) -> None:
+        """Raise ``ValueError`` for a factor scale prior that is unknown or improper."""
+        Priors.check_factors(self, factors)
+
+    def is_proper(self, family: str = "gaussian") -> bool:
+        """Whether every prior is proper (needed for SBC and Geweke tests)."""
+        return self.beta.proper and self.gamma.proper and self.sigma_y.proper
+
+    @property
+    def proper(self) -> bool:
+        """Whether every prior is proper."""
+        return self.is_proper()
+
+    def check(self, data: HierarchicalData, K: int) -> None:
+        """Raise ``ValueError`` for a prior of the wrong kind or an improper posterior.
+
+        Flat ``gamma`` needs U of full rank; a uniform ``sigma_y`` needs n >= p + L K + 3; the
+        covariance prior must be proper for K varying coefficients (the posterior of Sigma is
+        then proper whatever J).
+        """
+        for name in ("beta", "gamma"):
+            if not isinstance(getattr(self, name), Flat | Normal):
+                raise ValueError(f"prior on {name} must be Flat or Normal")
+        if not isinstance(self.sigma_y, ScalePrior):
+            raise ValueError(f"prior on sigma_y must be a scale prior, got {self.sigma_y!r}")
+        if not isinstance(self.Sigma, InverseWishart | HuangWand):
+            raise ValueError(
+                f"prior on Sigma must be InverseWishart or HuangWand, got {self.Sigma!r}"
+            )
+        self.Sigma.check(K)
+        if isinstance(self.gamma, Flat) and np.linalg.matrix_rank(data.U) < data.q:
+            raise ValueError("prior on gamma: Flat needs U of full rank; use a Normal prior")
+        n_coef = data.p + data.q  # beta, the intercept's gamma and the mean slopes
+        if isinstance(self.sigma_y, UniformSigma) and data.n < n_coef + 3:
+            raise ValueError(
+                f"prior on sigma_y: UniformSigma with n = {data.n} rows and {n_coef} coefficients "
+                "leaves the posterior improper; use a proper prior"
+            )
+        if not isinstance(self.sigma_y, UniformSigma) and not self.sigma_y.proper:
+            raise ValueError(f"prior on sigma_y: {self.sigma_y!r} is not supported here")
+
+    def describe(self) -> dict[str, str]:
+        """Return each prior as text."""
+        return {name: repr(getattr(self, name)) for name in ("beta", "gamma", "sigma_y", "Sigma")}
 
 
 def gelman_hill() -> Priors:

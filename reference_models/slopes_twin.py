@@ -31,7 +31,14 @@ from gibbs.priors import Flat, Normal
 from gibbs.slopes import SlopesPriors, effect_pairs
 from reference_models.twins import PARAMETERIZATIONS, data_fingerprint, scale_rv
 
-__all__ = ["build_slopes_twin", "fit_slopes_reference", "slopes_var_names"]
+__all__ = [
+    "build_slopes_twin",
+    "covariance_rv",
+    "fit_slopes_reference",
+    "free_location_rv",
+    "sigma_log_prior",
+    "slopes_var_names",
+]
 
 
 def slopes_var_names(data: HierarchicalData, slopes) -> list[str]:
@@ -48,7 +55,7 @@ def slopes_var_names(data: HierarchicalData, slopes) -> list[str]:
     ]
 
 
-def _free_location(pm, name: str, prior, idx: np.ndarray, dims: str):
+def free_location_rv(pm, name: str, prior, idx: np.ndarray, dims: str):
     """Return a location prior on some of Gamma's free elements (``idx`` into the free vector)."""
     if isinstance(prior, Flat):
         return pm.Flat(name, dims=dims)
@@ -58,7 +65,8 @@ def _free_location(pm, name: str, prior, idx: np.ndarray, dims: str):
     raise TypeError(f"no PyMC twin for location prior {prior!r}")
 
 
-def _sigma_log_prior(pt, prior, Sigma, S_inv, logdet, K: int):
+def sigma_log_prior(pt, prior, Sigma, S_inv, logdet, K: int):
+    """Return the log density of a covariance prior (PyTensor), without its constant."""
     if isinstance(prior, InverseWishart):
         Psi = prior.psi(K)
         return -0.5 * (prior.df(K) + K + 1) * logdet - 0.5 * pt.sum(Psi * S_inv.T)
@@ -69,6 +77,31 @@ def _sigma_log_prior(pt, prior, Sigma, S_inv, logdet, K: int):
             pt.log(prior.nu * diag_inv + b)
         )
     raise TypeError(f"no PyMC twin for covariance prior {prior!r}")
+
+
+def covariance_rv(pm, pt, prior, K: int):
+    """Add Sigma = L L^T with the Gibbs prior (a Potential) to the model; return L.
+
+    L's coordinates u = (log L_kk, L_kl for k > l) are Flat; the Potential is the prior's
+    log density plus log |d Sigma / d u|. Adds the Deterministics ``sigma_alpha`` (effect) and
+    ``rho_alpha`` (effect_pair).
+    """
+    rows, cols = np.tril_indices(K, -1)
+    log_diag = pm.Flat("Sigma_chol_log_diag", shape=K)
+    chol = pt.diag(pt.exp(log_diag))
+    if rows.size:
+        off = pm.Flat("Sigma_chol_offdiag", shape=rows.size)
+        chol = pt.set_subtensor(chol[rows, cols], off)
+    Sigma = chol @ chol.T
+    S_inv = pt.nlinalg.matrix_inverse(Sigma)
+    logdet = 2.0 * pt.sum(log_diag)
+    jacobian = K * np.log(2.0) + pt.sum(log_diag * (K + 1.0 - np.arange(K)))
+    pm.Potential("Sigma_prior", sigma_log_prior(pt, prior, Sigma, S_inv, logdet, K) + jacobian)
+    sd = pt.sqrt(pt.diagonal(Sigma))
+    pm.Deterministic("sigma_alpha", sd, dims="effect")
+    if rows.size:
+        pm.Deterministic("rho_alpha", Sigma[rows, cols] / (sd[rows] * sd[cols]), dims="effect_pair")
+    return chol
 
 
 def build_slopes_twin(
@@ -114,10 +147,9 @@ def build_slopes_twin(
     free = list(gm.free_idx)
     idx_gamma = np.array([free.index(row * K) for row in range(L)])
     idx_slope = np.array([free.index(gm.intercept_row * K + k) for k in range(1, K)])
-    rows, cols = np.tril_indices(K, -1)
     with pm.Model(coords=coords) as model:
-        gamma = _free_location(pm, "gamma", priors.gamma, idx_gamma, "u_coef")
-        gamma_slope = _free_location(pm, "gamma_slope", priors.gamma, idx_slope, "slope")
+        gamma = free_location_rv(pm, "gamma", priors.gamma, idx_gamma, "u_coef")
+        gamma_slope = free_location_rv(pm, "gamma_slope", priors.gamma, idx_slope, "slope")
         beta = None
         if p:
             beta = (
@@ -131,24 +163,7 @@ def build_slopes_twin(
                 )
             )
         sigma_y = scale_rv(pm, "sigma_y", priors.sigma_y)
-        log_diag = pm.Flat("Sigma_chol_log_diag", shape=K)
-        chol = pt.diag(pt.exp(log_diag))
-        if rows.size:
-            off = pm.Flat("Sigma_chol_offdiag", shape=rows.size)
-            chol = pt.set_subtensor(chol[rows, cols], off)
-        Sigma = chol @ chol.T
-        S_inv = pt.nlinalg.matrix_inverse(Sigma)
-        logdet = 2.0 * pt.sum(log_diag)
-        jacobian = K * np.log(2.0) + pt.sum(log_diag * (K + 1.0 - np.arange(K)))
-        pm.Potential(
-            "Sigma_prior", _sigma_log_prior(pt, priors.Sigma, Sigma, S_inv, logdet, K) + jacobian
-        )
-        sd = pt.sqrt(pt.diagonal(Sigma))
-        pm.Deterministic("sigma_alpha", sd, dims="effect")
-        if rows.size:
-            pm.Deterministic(
-                "rho_alpha", Sigma[rows, cols] / (sd[rows] * sd[cols]), dims="effect_pair"
-            )
+        chol = covariance_rv(pm, pt, priors.Sigma, K)
         mean_slopes = pt.concatenate([pt.zeros(1), gamma_slope]) if K > 1 else pt.zeros(1)
         mean_int = pt.dot(data.U, gamma)
         means = pt.concatenate([mean_int[:, None], pt.zeros((data.n_groups, K - 1))], axis=1)

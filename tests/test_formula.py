@@ -62,7 +62,7 @@ def test_terms_constant_within_groups_become_group_level_predictors():
     ("formula", "message"),
     [
         ("log_radon ~ 1 + (1 + floor | county)", "among the common terms"),
-        ("log_radon ~ floor + (1 + floor | county) + (1 | b)", "several grouping factors"),
+        ("log_radon ~ floor + (1 | county) + (1 + floor | floor)", "not by the finest"),
         ("log_radon ~ floor + (0 + floor | county)", "no intercept"),
         ("log_radon ~ 0 + floor + (1 | county)", "removes the intercept"),
         ("log_radon ~ floor", "no group term"),

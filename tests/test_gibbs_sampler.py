@@ -7,9 +7,9 @@ import pytest
 
 import gibbs
 from gibbs.datasets import load_radon, simulate_hierarchical
-from gibbs.driver import sample_sweep
 from gibbs.kernels import SCHEMES
 from gibbs.priors import HalfNormal, HalfStudentT, InverseGamma, Normal, Priors, UniformLogSigma
+from gibbs.sampling import sample_sweep
 from validation.compare import compare_posteriors
 from validation.mutants import MUTANTS
 
@@ -125,9 +125,9 @@ def test_init_overrides_and_validation(radon):
 
 
 def test_initial_values_are_overdispersed(radon):
-    from gibbs.driver import initial_state
     from gibbs.kernels.gaussian import GaussianModel
     from gibbs.streams import ChainStreams, chain_seed_sequences
+    from gibbs.structures.intercepts import initial_state
 
     model = GaussianModel(radon, Priors())
     state = initial_state(model, ChainStreams(chain_seed_sequences(0, 200)[1]))

@@ -211,8 +211,8 @@ def test_output_layout():
         ({"factors": {"h": ["a"] * 18}}, "at least 2"),
         ({"factors": {"group": ["a", "b"] * 9}}, "differ from the group"),
         ({"factors": {"h": ["a", None] * 9}}, "missing label"),
-        ({"factors": {"h": ["a", "b"] * 9}, "family": "logistic"}, "Gaussian family only"),
-        ({"factors": {"h": ["a", "b"] * 9}, "slopes": ["x0"]}, "not built yet"),
+        ({"factors": {"h": ["a", "b"] * 9}, "family": "logistic"}, "needs outcome"),
+        ({"factors": {"h": ["a", "b"] * 9}, "slopes": ["nope"]}, "not columns of X"),
         (
             {
                 "factors": {"h": ["a", "b"] * 9},

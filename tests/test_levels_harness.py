@@ -114,7 +114,7 @@ def test_three_level_radon_agrees_with_nuts_twin(all_states, all_states_referenc
 
 
 def test_three_level_mutant_is_caught_on_radon(all_states, all_states_reference):
-    from gibbs.driver import sample_sweep
+    from gibbs.sampling import sample_sweep
 
     case = all_states
     broken = sample_sweep(

@@ -6,7 +6,6 @@ import pytest
 from scipy import stats
 
 from gibbs.datasets import load_radon, simulate_hierarchical
-from gibbs.driver import initial_state, sample_sweep
 from gibbs.kernels.gaussian import GaussianModel
 from gibbs.kernels.marginal import (
     MAX_AHEAD,
@@ -18,7 +17,9 @@ from gibbs.kernels.marginal import (
     scale_proposal,
 )
 from gibbs.priors import Flat, HalfNormal, InverseGamma, Normal, Priors
+from gibbs.sampling import sample_sweep
 from gibbs.streams import ChainStreams, chain_seed_sequences
+from gibbs.structures.intercepts import initial_state
 from validation.mutants import MUTANTS
 
 from .dense import block_conditional, joint_precision, marginal_beta_gamma

@@ -340,7 +340,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from gibbs.driver import default_scheme
+    from gibbs.sampling import default_scheme
     from validation.compare_job import run_compare, run_mutants
 
     data, slopes, factors = load_model(args)
@@ -476,8 +476,8 @@ def _slopes_mutants(args, data, slopes, priors) -> bool:
 
 def _sweep_under_test(args: argparse.Namespace, slopes: Sequence[str] = ()):
     """Return the sweep named by ``--mutant`` or ``--scheme`` for the chosen model."""
-    from gibbs.driver import default_scheme
     from gibbs.kernels import FAMILY_SCHEMES
+    from gibbs.sampling import default_scheme
     from validation.mutants import get_mutant
 
     if args.scheme is None:

@@ -377,7 +377,7 @@ def run_slopes_mutants(
     A mutant that fails outright (Sigma no longer positive definite) counts as caught, with
     verdict ``crashed``.
     """
-    from gibbs.driver import sample_sweep
+    from gibbs.sampling import sample_sweep
     from reference_models.slopes_twin import slopes_var_names
     from validation.slopes_mutants import SLOPES_MUTANTS
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gibbs.driver import sample_sweep
+from gibbs.sampling import sample_sweep
 
 __all__ = ["Mutant", "SweepMutant"]
 

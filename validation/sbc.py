@@ -139,11 +139,12 @@ class GibbsEngine:
 
     def fit_chunk(self, data, priors, thetas, Y, seeds) -> np.ndarray:
         """Return posterior draws (replications, chains, draws, K) for a chunk."""
-        from gibbs.driver import DEFAULT_SCHEMES, initial_state, initial_state_binomial
         from gibbs.kernels import FAMILY_SCHEMES
         from gibbs.kernels.binomial import BinomialModel
         from gibbs.kernels.gaussian import GaussianModel
+        from gibbs.sampling import DEFAULT_SCHEMES
         from gibbs.streams import ChainStreams
+        from gibbs.structures.intercepts import initial_state, initial_state_binomial
 
         sweep = self.sweep or FAMILY_SCHEMES[self.family][DEFAULT_SCHEMES[self.family]]
         R, C = Y.shape[0], self.chains

@@ -36,6 +36,7 @@ __all__ = [
     "ComponentsState",
     "Factor",
     "collapsed_sigma_alpha_components",
+    "draw_factor_scales",
     "log_joint_components",
     "update_factor_scales",
     "update_locations",
@@ -359,20 +360,36 @@ def update_sigma_alpha_components(
     return state._replace(sigma_alpha=sigma, aux_alpha=aux)
 
 
+def draw_factor_scales(streams, priors, factors, effects_of, sigma_f, aux_f):
+    """Draw each sigma_f given the sum of its J_f squared effects (``effects_of(k)``).
+
+    Returns the new (sigma_f, aux_f), each (chains, F).
+    """
+    sigma_f, aux_f = sigma_f.copy(), aux_f.copy()
+    for k, f in enumerate(factors):
+        b = effects_of(k)
+        sigma_f[:, k], aux_f[:, k] = draw_centered_scale(
+            streams,
+            priors.factor_scale(f.name),
+            np.sum(b * b, axis=1),
+            len(f.levels),
+            aux_f[:, k],
+        )
+    return sigma_f, aux_f
+
+
 def update_factor_scales(
     streams, state: ComponentsState, model: ComponentsModel
 ) -> ComponentsState:
     """Draw each sigma_f given the sum of its J_f squared effects."""
-    sigma_f, aux_f = state.sigma_f.copy(), state.aux_f.copy()
-    for k, f in enumerate(model.factors):
-        b = model.factor_effects(state.effects, k)
-        sigma_f[:, k], aux_f[:, k] = draw_centered_scale(
-            streams,
-            model.priors.factor_scale(f.name),
-            np.sum(b * b, axis=1),
-            len(f.levels),
-            state.aux_f[:, k],
-        )
+    sigma_f, aux_f = draw_factor_scales(
+        streams,
+        model.priors,
+        model.factors,
+        lambda k: model.factor_effects(state.effects, k),
+        state.sigma_f,
+        state.aux_f,
+    )
     return state._replace(sigma_f=sigma_f, aux_f=aux_f)
 
 

@@ -26,7 +26,12 @@ from gibbs.priors import (
 )
 from gibbs.streams import ChainStreams
 
-__all__ = ["draw_centered_scale", "draw_noncentered_scale", "truncated_normal_positive"]
+__all__ = [
+    "draw_centered_scale",
+    "draw_noncentered_scale",
+    "slice_cholesky",
+    "truncated_normal_positive",
+]
 
 # Sums of squares this small would make the variance draw exactly 0 (and the next step divide by
 # it); they only occur for degenerate data, where a clear floor beats a NaN.
@@ -303,3 +308,31 @@ def slice_step_batched(
             else:
                 hi = proposal
     return x
+
+
+def slice_cholesky(streams: ChainStreams, Sigma: np.ndarray, log_target) -> np.ndarray:
+    """Update a covariance matrix Sigma = L L^T one coordinate of L at a time by slice sampling.
+
+    The coordinates are u = (log L_kk, L_kl for k > l); ``log_target(L)`` takes candidate factors
+    (chains, k, K, K) and returns the log density of u (chains, k), Jacobian included.
+    """
+    K = Sigma.shape[-1]
+    L = np.linalg.cholesky(Sigma)
+    for row in range(K):
+        for col in range(row + 1):
+            diagonal = row == col
+
+            def logf(x, row=row, col=col, diagonal=diagonal, L=L):
+                cand = np.repeat(L[:, None], x.shape[1], axis=1)
+                cand[:, :, row, col] = np.exp(x) if diagonal else x
+                return log_target(cand)
+
+            x0 = np.log(L[:, row, col]) if diagonal else L[:, row, col]
+            # Off-diagonal steps in units of the row's conditional sd (a function of the other
+            # coordinates only, so the update stays reversible).
+            width = 1.0 if diagonal else L[:, row, row]
+            x = slice_step_batched(streams, logf, x0, width=width)
+            L = L.copy()
+            L[:, row, col] = np.exp(x) if diagonal else x
+    Sigma = L @ np.swapaxes(L, -1, -2)
+    return Sigma

@@ -27,10 +27,10 @@ import numpy as np
 
 from gibbs.covariance import inverse_and_logdet
 from gibbs.data import HierarchicalData
-from gibbs.kernels.scales import draw_centered_scale, slice_step_batched
+from gibbs.kernels.scales import draw_centered_scale, slice_cholesky
 
 if TYPE_CHECKING:
-    from gibbs.slopes import SlopesPriors
+    from gibbs.priors import SlopesPriors
 
 __all__ = [
     "SlopesModel",
@@ -417,22 +417,5 @@ def collapsed_sigma_step(
             logp = logp + _cholesky_jacobian(L)
         return np.where(np.isfinite(logp), logp, -np.inf)
 
-    L = np.linalg.cholesky(state.Sigma)
-    for row in range(K):
-        for col in range(row + 1):
-            diagonal = row == col
-
-            def logf(x, row=row, col=col, diagonal=diagonal, L=L):
-                cand = np.repeat(L[:, None], x.shape[1], axis=1)
-                cand[:, :, row, col] = np.exp(x) if diagonal else x
-                return log_target(cand)
-
-            x0 = np.log(L[:, row, col]) if diagonal else L[:, row, col]
-            # Off-diagonal steps in units of the row's conditional sd (a function of the other
-            # coordinates only, so the update stays reversible).
-            width = 1.0 if diagonal else L[:, row, row]
-            x = slice_step_batched(streams, logf, x0, width=width)
-            L = L.copy()
-            L[:, row, col] = np.exp(x) if diagonal else x
-    Sigma = L @ np.swapaxes(L, -1, -2)
+    Sigma = slice_cholesky(streams, state.Sigma, log_target)
     return state._replace(Sigma=Sigma, aux_Sigma=prior.draw_aux(streams, Sigma, state.aux_Sigma))

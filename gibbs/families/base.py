@@ -1,14 +1,4 @@
-"""Outcome families: the Gaussian model and the binomial models with logit and probit links.
-
-A family fixes the likelihood of y_i given the linear predictor eta_i = alpha_j[i] + X_i beta::
-
-    gaussian   y_i ~ N(eta_i, sigma_y^2)
-    logistic   y_i ~ Binomial(m_i, logistic(eta_i))      (Polya-Gamma augmentation)
-    probit     y_i ~ Binomial(m_i, Phi(eta_i))           (Albert-Chib augmentation)
-
-with m_i the trials of row i (``HierarchicalData.trials``; one for 0/1 outcomes). The group level,
-alpha_j ~ N(U_j gamma, sigma_alpha^2), is the same for every family.
-"""
+"""Base helpers of the families: names, aliases, outcome checks, links and log-likelihoods."""
 
 from __future__ import annotations
 

@@ -1,0 +1,67 @@
+"""The family interface: what a structure's kernel asks of an outcome model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gibbs.data import HierarchicalData
+
+__all__ = ["Family"]
+
+
+@dataclass(frozen=True)
+class Family:
+    """An outcome model y_i | eta_i, seen by the kernels through Gaussian pseudo-observations.
+
+    Given its latent variables (if any), row i contributes exp(r_i eta_i - w_i eta_i^2 / 2) to the
+    likelihood of the linear predictor eta_i; every location and scale block of a structure is
+    written on the per-group sums of w and r.
+
+    Attributes
+    ----------
+    name : str
+    fixed_weights : bool
+        True when w and r are fixed by the data and a dispersion parameter (Gaussian: w =
+        1 / sigma_y^2, r = y / sigma_y^2), so a structure can fix its sums once; False when a
+        latent block redraws them every sweep (:meth:`augment`).
+    dispersion : tuple of str
+        The family's own parameters (``("sigma_y",)`` for the Gaussian family).
+    """
+
+    name: str
+    fixed_weights: bool
+    dispersion: tuple[str, ...] = ()
+
+    def check_outcome(self, data: HierarchicalData) -> None:
+        """Raise ``ValueError`` for an outcome this family cannot model."""
+
+    def check_priors(self, priors: Any, data: HierarchicalData, K: int, factors=()) -> None:
+        """Raise ``ValueError`` for priors of the wrong kind or an improper posterior."""
+        raise NotImplementedError
+
+    def default_priors(self, K: int = 1) -> Any:
+        """Return the default priors: ``Priors`` for K = 1, ``SlopesPriors`` for K > 1."""
+        raise NotImplementedError
+
+    def prepare(self, Y: np.ndarray, trials: np.ndarray) -> Any:
+        """Return what :meth:`augment` needs of outcomes ``Y`` (chains or 1, n)."""
+        return None
+
+    def augment(self, streams, eta: np.ndarray, prepared: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Draw the latent variables given eta (chains, n); return (w, r), each (chains, n)."""
+        raise NotImplementedError
+
+    def loglik(self, eta, y, trials, sigma_y=None) -> np.ndarray:
+        """Pointwise log p(y_i | eta_i) (and the dispersion), broadcast over leading axes."""
+        raise NotImplementedError
+
+    def simulate(self, rngs, eta: np.ndarray, trials: np.ndarray, sigma_y=None) -> np.ndarray:
+        """Draw y given eta (chains, ..., n), one generator per chain."""
+        raise NotImplementedError
+
+    def working_response(self, y, trials) -> tuple[np.ndarray, np.ndarray]:
+        """Return a response on the linear predictor's scale and its weights (initial values)."""
+        raise NotImplementedError

@@ -1,0 +1,273 @@
+"""``gibbs.sample``: specify the model, pick its scheme, run the driver, return InferenceData."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from gibbs.data import HierarchicalData
+from gibbs.driver import Progress, alpha_indices, check_lengths, run
+from gibbs.families import get_family
+from gibbs.priors import Priors, SlopesPriors
+from gibbs.spec import ModelSpec, specify
+from gibbs.streams import ChainStreams, chain_seed_sequences
+from gibbs.structures import as_blocks, implementation, structure_of
+from gibbs.version import __version__
+
+__all__ = [
+    "DEFAULT_SCHEME",
+    "DEFAULT_SCHEMES",
+    "default_scheme",
+    "sample",
+    "sample_spec",
+    "sample_sweep",
+]
+
+# The scheme with the most effective samples per second on radon, per family
+# (docs/benchmarks.md), for varying intercepts.
+DEFAULT_SCHEMES = {"gaussian": "marginal", "logistic": "collapsed", "probit": "collapsed"}
+DEFAULT_SCHEME = DEFAULT_SCHEMES["gaussian"]
+
+
+def default_scheme(
+    family: str = "gaussian", slopes: Sequence[str] = (), factors: Mapping | None = None
+) -> str:
+    """Return the scheme :func:`sample` uses when none is given, for this kind of model."""
+    fam = get_family(family)
+    return implementation(structure_of(slopes, factors), fam).default_scheme(fam)
+
+
+def sample(
+    data_or_formula: HierarchicalData | str | ModelSpec | None = None,
+    priors: Priors | SlopesPriors | None = None,
+    scheme: str | None = None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    thin: int = 1,
+    seed: int | np.random.SeedSequence | None = None,
+    init: Mapping[str, Any] | None = None,
+    progressbar: bool = True,
+    *,
+    store_alpha: bool | Sequence[Any] = True,
+    dtype: Any = np.float64,
+    log_likelihood: bool = True,
+    posterior_predictive: bool = False,
+    family: str = "gaussian",
+    data: HierarchicalData | Any = None,
+    trials: str | int | None = None,
+    slopes: Sequence[str] | None = None,
+    factors: Mapping[str, Any] | None = None,
+):
+    """Sample the varying-intercept (or varying-slopes) model by Gibbs sampling.
+
+    ``gibbs.sample(hdata)``, ``gibbs.sample(data=hdata)`` or, with a formula in the lme4/bambi
+    syntax, ``gibbs.sample("log_radon ~ floor + log_uranium + (1 | county)", data=df)``.
+
+    Parameters
+    ----------
+    data_or_formula : HierarchicalData or str
+        The data, or a formula ``"y ~ terms + (1 | group)"`` evaluated on the DataFrame ``data``
+        (:func:`gibbs.formula.from_formula`: terms constant within every group become
+        group-level predictors). A formula and the equivalent ``HierarchicalData`` give
+        bit-identical draws for the same seed.
+    priors : Priors, optional
+        Defaults to Gelman & Hill's for the Gaussian family (flat on beta and gamma, uniform on
+        sigma_y and sigma_alpha) and to :func:`gibbs.priors.binomial_default` for the binomial
+        families (N(0, 2.5^2) on beta and gamma, uniform on sigma_alpha).
+    scheme : {"marginal", "collapsed", "interweaving", "blocked", "componentwise"}, optional
+        Update scheme; all target the same posterior. ``"marginal"`` (default: the most
+        effective samples per second on radon, docs/benchmarks.md) is fully collapsed: it moves
+        (sigma_y, sigma_alpha) on their marginal posterior (alpha, beta and gamma integrated
+        out) by iterated sampling importance resampling, then draws (beta, gamma) and alpha
+        exactly given them (:mod:`gibbs.kernels.marginal`); ``"collapsed"`` draws (beta, gamma)
+        and then sigma_alpha with alpha integrated out, then alpha and sigma_y;
+        ``"interweaving"`` draws (beta, gamma) with alpha integrated out and interweaves (ASIS) a
+        non-centered draw of (beta, gamma, sigma_alpha); ``"blocked"`` omits the interweaving;
+        ``"componentwise"`` is the source article's order with corrected draws. With varying
+        slopes or several grouping factors the schemes are ``"collapsed"`` (default),
+        ``"blocked"`` (and, for Gaussian slopes, ``"componentwise"``); see :mod:`gibbs.slopes`,
+        :mod:`gibbs.components` and, for the combinations served by the general kernel
+        (:data:`gibbs.structures.IMPLEMENTATIONS`), :mod:`gibbs.structures.mixed`.
+    draws, tune : int
+        Kept draws per chain, and warm-up iterations discarded before them.
+    chains : int
+        Number of chains (updated together, vectorised in numpy).
+    thin : int
+        Keep every ``thin``-th iteration after warm-up.
+    seed : int or SeedSequence, optional
+        Master seed; chain k uses child k, so its draws do not depend on ``chains``. ``None``
+        draws fresh entropy, recorded in the output's attributes.
+    init : mapping, optional
+        Initial values overriding the over-dispersed defaults.
+    progressbar : bool
+        Show progress on stderr.
+    store_alpha : bool or sequence
+        Keep all group intercepts (True), none (False) or the given groups (labels or indices):
+        bounds memory for large J.
+    dtype : numpy dtype
+        Storage type of the draws (``np.float32`` halves memory).
+    log_likelihood : bool
+        Add the pointwise log-likelihood group (for LOO).
+    posterior_predictive : bool
+        Add replicated data ``y`` drawn at every kept draw.
+    family : {"gaussian", "logistic", "probit"}
+        Outcome model (:mod:`gibbs.families`). ``"logistic"`` (alias ``"bernoulli"``,
+        ``"binomial"``) samples by Polya-Gamma augmentation and ``"probit"`` by Albert-Chib
+        truncated normals, for 0/1 outcomes or successes out of ``data.trials``; their schemes
+        are ``"collapsed"`` (default), ``"blocked"`` and ``"componentwise"``.
+    data : HierarchicalData or DataFrame, optional
+        The data as a keyword: a ``HierarchicalData``, or the DataFrame of a formula.
+    trials : str or int, optional
+        With a formula and a binomial family: the column (or number) of trials.
+    slopes : sequence of str, optional
+        Columns of ``data.X`` whose coefficients vary by group besides the intercept: the
+        varying-slopes model of :mod:`gibbs.slopes`, with ``priors`` a
+        :class:`gibbs.priors.SlopesPriors`. A formula says the same with ``(1 + x | group)``.
+    factors : mapping of str to array_like, optional
+        Further grouping factors, one label per row each: a factor constant
+        within every group is nested above the groups (``{"state": ...}`` for house < county <
+        state), any other is crossed (:mod:`gibbs.components`). Scale priors:
+        ``Priors(factor_scales={name: prior})`` (or ``SlopesPriors(factor_scales=...)``).
+        Every structure goes with every family (``gibbs-suite data --capabilities``).
+
+    Returns
+    -------
+    arviz.InferenceData
+        ``posterior`` (alpha, beta, gamma, sigma_y (Gaussian only), sigma_alpha; with varying
+        slopes also gamma_slope and the correlations rho_alpha),
+        ``sample_stats`` (lp),
+        ``log_likelihood``, ``observed_data``, ``constant_data`` and optionally
+        ``posterior_predictive``; attributes record scheme, priors, seed and version.
+
+    Raises
+    ------
+    ValueError
+        For an unknown scheme, bad sizes, or priors that leave the posterior improper.
+    """
+    if isinstance(data_or_formula, ModelSpec):
+        spec = data_or_formula
+    else:
+        spec = specify(
+            data_or_formula,
+            data,
+            family=family,
+            priors=priors,
+            slopes=slopes,
+            factors=factors,
+            trials=trials,
+        )
+    schemes = spec.schemes()
+    scheme = spec.default_scheme if scheme is None else scheme
+    if scheme not in schemes:
+        raise ValueError(
+            f"unknown scheme {scheme!r} for the {spec.family.name} family; choose one of "
+            f"{sorted(schemes)}"
+        )
+    return sample_spec(
+        spec,
+        schemes[scheme],
+        scheme,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        thin=thin,
+        seed=seed,
+        init=init,
+        progressbar=progressbar,
+        store_alpha=store_alpha,
+        dtype=dtype,
+        log_likelihood=log_likelihood,
+        posterior_predictive=posterior_predictive,
+    )
+
+
+def sample_spec(
+    spec: ModelSpec,
+    sweep: Sequence[Callable],
+    label: str,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    thin: int = 1,
+    seed: int | np.random.SeedSequence | None = None,
+    init: Mapping[str, Any] | None = None,
+    progressbar: bool = True,
+    store_alpha: bool | Sequence[Any] = True,
+    dtype: Any = np.float64,
+    log_likelihood: bool = True,
+    posterior_predictive: bool = False,
+):
+    """Run a sweep of blocks on a :class:`gibbs.spec.ModelSpec` and return its InferenceData."""
+    check_lengths(draws, tune, chains, thin)
+    impl, model = spec.implementation, spec.model
+    keep_alpha = alpha_indices(spec.data, store_alpha)
+    master, chain_seqs = chain_seed_sequences(seed, chains)
+    streams = ChainStreams(chain_seqs)
+    state = impl.initial_state(model, streams, init)
+    progress = Progress(tune + draws * thin, f"Gibbs ({label}, {chains} chains)", progressbar)
+    store, kept, timings = run(
+        model,
+        as_blocks(sweep),
+        state,
+        streams,
+        draws=draws,
+        tune=tune,
+        thin=thin,
+        recorder=impl.recorder(model, keep_alpha, dtype),
+        dtype=dtype,
+        progress=progress,
+    )
+    if kept == 0:
+        raise KeyboardInterrupt("sampling interrupted before the first kept draw")
+    attrs = {
+        "inference_library": "gibbs-suite",
+        "inference_library_version": __version__,
+        "scheme": label,
+        "family": spec.family.name,
+        "priors": repr(spec.priors),
+        **impl.attrs(model),
+        "seed_entropy": str(master.entropy),
+        "draws": kept,
+        "tune": tune,
+        "thin": thin,
+        "chains": chains,
+        **timings,
+    }
+    return impl.to_idata(
+        model,
+        store,
+        keep_alpha,
+        attrs,
+        log_likelihood=log_likelihood,
+        predictive_rngs=streams.predictive if posterior_predictive else None,
+    )
+
+
+def sample_sweep(
+    data: HierarchicalData,
+    sweep: Sequence[Callable],
+    label: str,
+    priors: Priors | SlopesPriors | None = None,
+    *,
+    family: str = "gaussian",
+    slopes: Sequence[str] = (),
+    factors: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+):
+    """Run an explicit sweep of blocks (for testing samplers, e.g. the mutants).
+
+    Same parameters and output as :func:`sample`, with the scheme given as the sequence of
+    ``update(streams, state, model) -> state`` blocks and a ``label`` recorded as its name.
+    """
+    check_lengths(
+        kwargs.get("draws", 1000),
+        kwargs.get("tune", 1000),
+        kwargs.get("chains", 4),
+        kwargs.get("thin", 1),
+    )
+    spec = specify(data, family=family, priors=priors, slopes=slopes or None, factors=factors)
+    return sample_spec(spec, sweep, label, **kwargs)

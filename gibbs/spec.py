@@ -1,0 +1,153 @@
+"""One model specification: data, structure, family and priors, validated once.
+
+``gibbs.specify(...)`` is what :func:`gibbs.sample`, the twins and the batteries share: the data
+(from arrays or a formula), the structure (varying slopes, further grouping factors), the family
+and the priors, checked together before any sampling, with the kernel that samples them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gibbs.components import make_factors
+from gibbs.data import HierarchicalData
+from gibbs.families import Family, get_family
+from gibbs.formula import is_formula, parse_formula
+from gibbs.kernels.components import Factor
+from gibbs.priors import Priors, SlopesPriors
+from gibbs.structures import Implementation, implementation, structure_of
+
+__all__ = ["ModelSpec", "specify"]
+
+
+@dataclass(frozen=True, eq=False)
+class ModelSpec:
+    """A validated model: data, structure, family, priors and the kernel model built from them.
+
+    Attributes
+    ----------
+    data : HierarchicalData
+    family : Family
+    slopes : tuple of str
+        Columns of ``data.X`` whose coefficients vary by group besides the intercept.
+    factors : tuple of Factor
+        Further grouping factors (nested above the groups or crossed with them).
+    priors : Priors or SlopesPriors
+    factor_labels : dict
+        The factors' labels per row, as given (for the twins).
+    """
+
+    data: HierarchicalData
+    family: Family
+    slopes: tuple[str, ...]
+    factors: tuple[Factor, ...]
+    priors: Any
+    factor_labels: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        impl = implementation(self.structure, self.family)
+        model = impl.build(self.data, self.slopes, self.factors, self.priors, self.family)
+        object.__setattr__(self, "implementation", impl)
+        object.__setattr__(self, "model", model)
+
+    implementation: Implementation = field(init=False, repr=False)
+    model: Any = field(init=False, repr=False)
+
+    @property
+    def structure(self) -> str:
+        """``"intercepts"``, ``"slopes"``, ``"factors"`` or ``"slopes+factors"``."""
+        return structure_of(self.slopes, self.factors)
+
+    @property
+    def K(self) -> int:
+        """Number of varying coefficients per group."""
+        return len(self.slopes) + 1
+
+    def schemes(self) -> dict[str, tuple]:
+        """Return the update schemes of this model, by name."""
+        return self.implementation.schemes(self.family)
+
+    @property
+    def default_scheme(self) -> str:
+        """The scheme :func:`gibbs.sample` uses when none is given."""
+        return self.implementation.default_scheme(self.family)
+
+    def replace(self, *, data: HierarchicalData | None = None, priors: Any = None) -> ModelSpec:
+        """Return this specification with other data (same columns) or other priors."""
+        data = data if data is not None else self.data
+        labels = self.factor_labels
+        return ModelSpec(
+            data=data,
+            family=self.family,
+            slopes=self.slopes,
+            factors=make_factors(data, labels) if labels else (),
+            priors=priors if priors is not None else self.priors,
+            factor_labels=labels,
+        )
+
+
+def _resolve_data(data_or_formula: Any, data: Any, trials: Any) -> tuple:
+    """Return (HierarchicalData, varying slopes, further factors) of the arguments."""
+    if is_formula(data_or_formula):
+        return parse_formula(data_or_formula, data, trials=trials)
+    if isinstance(data_or_formula, ModelSpec):
+        raise ValueError("pass a ModelSpec alone: sample(spec)")
+    if data_or_formula is not None and data is not None:
+        raise ValueError("pass the data once: sample(hdata) or sample(formula, data=df)")
+    data = data_or_formula if data_or_formula is not None else data
+    if not isinstance(data, HierarchicalData):
+        raise ValueError(
+            "sample needs a HierarchicalData, or a formula string and data=DataFrame; got "
+            f"{type(data).__name__}"
+        )
+    if trials is not None:
+        raise ValueError("trials= goes with a formula; for HierarchicalData set its trials")
+    return data, (), {}
+
+
+def specify(
+    data_or_formula: HierarchicalData | str | None = None,
+    data: Any = None,
+    *,
+    family: str | Family = "gaussian",
+    priors: Priors | SlopesPriors | None = None,
+    slopes: Sequence[str] | None = None,
+    factors: Mapping[str, Any] | None = None,
+    trials: str | int | None = None,
+) -> ModelSpec:
+    """Build and validate a :class:`ModelSpec` (the arguments of :func:`gibbs.sample`).
+
+    Raises
+    ------
+    ValueError
+        For bad data, a structure x family that is not built, priors of the wrong kind or priors
+        that leave the posterior improper: before any sampling.
+    """
+    hdata, formula_slopes, formula_factors = _resolve_data(data_or_formula, data, trials)
+    if slopes is not None and formula_slopes:
+        raise ValueError("give the varying slopes once: in the formula or as slopes=")
+    if factors is not None and formula_factors:
+        raise ValueError("give the grouping factors once: in the formula or as factors=")
+    slopes = tuple(slopes if slopes is not None else formula_slopes)
+    labels = dict(factors if factors is not None else formula_factors)
+    fam = get_family(family)
+    K = len(slopes) + 1
+    if priors is None:
+        priors = fam.default_priors(K)
+    elif K == 1 and isinstance(priors, SlopesPriors):
+        raise ValueError("SlopesPriors go with varying slopes (slopes= or '(1 + x | g)')")
+    elif K > 1 and not isinstance(priors, SlopesPriors):
+        raise ValueError(
+            "varying slopes need SlopesPriors (a prior on the covariance matrix Sigma), got "
+            f"{type(priors).__name__}"
+        )
+    return ModelSpec(
+        data=hdata,
+        family=fam,
+        slopes=slopes,
+        factors=make_factors(hdata, labels) if labels or factors is not None else (),
+        priors=priors,
+        factor_labels=labels,
+    )
