@@ -17,6 +17,7 @@ from gibbs.data import HierarchicalData
 from gibbs.inference_data import OBS_DIM
 from gibbs.kernels.components import ComponentsModel
 from gibbs.priors import Priors, default_priors
+from reference_models.sampling import fit_cached
 from reference_models.twins import PARAMETERIZATIONS, data_fingerprint, location_rv, scale_rv
 
 __all__ = ["build_components_twin", "components_var_names", "fit_components_reference"]
@@ -104,8 +105,6 @@ def fit_components_reference(
     chains, seed, target_accept, progressbar, log_likelihood), with the same defaults and output
     conventions as :func:`reference_models.fit.fit_reference`.
     """
-    from reference_models.fit import fit_cached
-
     priors = priors if priors is not None else default_priors()
     key = (
         "components",

@@ -29,6 +29,7 @@ from gibbs.inference_data import OBS_DIM
 from gibbs.kernels.slopes import SlopesModel
 from gibbs.priors import Flat, Normal
 from gibbs.slopes import SlopesPriors, effect_pairs
+from reference_models.sampling import fit_cached
 from reference_models.twins import PARAMETERIZATIONS, data_fingerprint, scale_rv
 
 __all__ = [
@@ -205,8 +206,6 @@ def fit_slopes_reference(
     chains, seed, target_accept, progressbar, log_likelihood), with the same defaults and output
     conventions as :func:`reference_models.fit.fit_reference`.
     """
-    from reference_models.fit import fit_cached
-
     priors = priors if priors is not None else SlopesPriors()
     return fit_cached(
         _key(data, slopes, priors, parameterization),

@@ -26,6 +26,7 @@ import numpy as np
 from gibbs.inference_data import OBS_DIM
 from gibbs.slopes import effect_pairs
 from gibbs.spec import ModelSpec
+from reference_models.sampling import fit_cached
 from reference_models.slopes_twin import covariance_rv, free_location_rv
 from reference_models.twins import PARAMETERIZATIONS, data_fingerprint, location_rv, scale_rv
 
@@ -179,8 +180,6 @@ def fit_spec_reference(
 
     ``sampling``: the keywords of :func:`reference_models.fit.sample_model`.
     """
-    from reference_models.fit import fit_cached
-
     return fit_cached(
         spec_key(spec, parameterization),
         lambda: build_spec_twin(spec, parameterization),

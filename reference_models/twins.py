@@ -52,7 +52,6 @@ __all__ = [
     "location_rv",
     "model_var_names",
     "scale_rv",
-    "twin_from_formula",
 ]
 
 PARAMETERIZATIONS = ("noncentered", "centered")
@@ -171,32 +170,3 @@ def twin_key(
         parameterization,
         family,
     )
-
-
-def twin_from_formula(
-    formula: str,
-    data,
-    priors: Priors | None = None,
-    parameterization: str = "noncentered",
-    family: str = "gaussian",
-    trials: str | int | None = None,
-):
-    """Build the PyMC twin of the model a formula describes (:func:`gibbs.formula.parse_formula`).
-
-    The formula is parsed once into the same data, varying slopes and further factors that
-    ``gibbs.sample(formula, data=df)`` samples, so the twin is the same model by construction:
-    :func:`build_twin` for ``(1 | g)``, the varying-slopes twin for ``(1 + x | g)``
-    (``priors`` a ``SlopesPriors``), the further-factors twin for ``(1 | state) + (1 | county)``.
-    """
-    from gibbs.formula import parse_formula
-
-    parsed = parse_formula(formula, data, trials=trials)
-    if parsed.slopes:
-        from reference_models.slopes_twin import build_slopes_twin
-
-        return build_slopes_twin(parsed.data, parsed.slopes, priors, parameterization)
-    if parsed.factors:
-        from reference_models.components_twin import build_components_twin
-
-        return build_components_twin(parsed.data, parsed.factors, priors, parameterization)
-    return build_twin(parsed.data, priors, parameterization, family)

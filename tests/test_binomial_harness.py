@@ -60,14 +60,7 @@ def test_binomial_gibbs_agrees_with_nuts_twin(references, name, family):
 def test_every_binomial_mutant_is_caught_on_radon(references, family):
     case, ref = references("radon_action_level", family)
     table = run_mutants(
-        case.data,
-        reference_idata=ref,
-        draws=2000,
-        tune=500,
-        chains=4,
-        seed=1,
-        level=0.01,
-        family=family,
+        case.spec(), reference_idata=ref, draws=2000, tune=500, chains=4, seed=1, level=0.01
     )
     assert set(table.index) == set(mutants_for(family)) and len(table) >= 3
     assert table["caught"].all(), table[["verdict", "max_abs_z"]]

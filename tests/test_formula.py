@@ -104,7 +104,8 @@ def test_cli_data_and_twin_take_the_formula(radon_df, capsys):
 
 @pytest.mark.pymc
 def test_formula_builds_the_same_twin(radon_df):
-    from reference_models.twins import build_twin, twin_from_formula
+    from reference_models.reference import twin_from_formula
+    from reference_models.twins import build_twin
 
     twin = twin_from_formula(FORMULA, radon_df)
     arrays = HierarchicalData.from_dataframe(
@@ -118,8 +119,8 @@ def test_formula_builds_the_same_twin(radon_df):
 @pytest.mark.pymc
 def test_formula_builds_the_twin_of_slopes_and_of_several_factors(radon_df):
     from reference_models.components_twin import build_components_twin
+    from reference_models.reference import twin_from_formula
     from reference_models.slopes_twin import build_slopes_twin
-    from reference_models.twins import twin_from_formula
 
     slopes = twin_from_formula("log_radon ~ floor + (1 + floor | county)", radon_df)
     m3 = HierarchicalData.from_dataframe(radon_df, y="log_radon", group="county", x=["floor"])

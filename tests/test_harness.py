@@ -40,7 +40,7 @@ def test_gibbs_agrees_with_nuts_twin(references, name):
 def test_every_mutant_is_caught_on_synthetic(references):
     case, ref = references("synthetic_unbalanced")
     table = run_mutants(
-        case.data, reference_idata=ref, draws=2000, tune=500, chains=4, seed=1, level=0.01
+        case.spec(), reference_idata=ref, draws=2000, tune=500, chains=4, seed=1, level=0.01
     )
     assert set(table.index) == set(MUTANTS) and len(MUTANTS) >= 8
     assert table["caught"].all(), table[["verdict", "max_abs_z"]]

@@ -7,7 +7,7 @@ import gibbs
 from validation.build_goldens import GOLDENS, load_golden
 from validation.cli import main
 from validation.compare import compare_posteriors
-from validation.compare_job import run_slopes_mutants
+from validation.compare_job import run_mutants
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +29,8 @@ def test_m3_gibbs_agrees_with_nuts_twin(m3, reference):
 
 
 def test_every_slopes_mutant_is_caught_on_radon(m3, reference):
-    table = run_slopes_mutants(
-        m3.data,
-        m3.slopes,
+    table = run_mutants(
+        m3.spec(),
         reference_idata=reference,
         draws=1000,
         tune=500,

@@ -42,44 +42,38 @@ class Case:
     family: str = "gaussian"
     slopes: tuple[str, ...] = ()
     factors: dict[str, np.ndarray] | None = None
+    priors: Any = None
+    reference_options: dict | None = None
+
+    def spec(self):
+        """Return the :class:`gibbs.spec.ModelSpec` of this configuration."""
+        from gibbs.spec import specify
+
+        return specify(
+            self.data,
+            family=self.family,
+            priors=self.priors,
+            slopes=self.slopes or None,
+            factors=self.factors,
+        )
 
     def sample_kwargs(self) -> dict[str, Any]:
         """Keywords of :func:`gibbs.sample` (beside the data) for this configuration."""
-        return {"family": self.family, "slopes": self.slopes or None, "factors": self.factors}
+        out = {"family": self.family, "slopes": self.slopes or None, "factors": self.factors}
+        return {**out, "priors": self.priors} if self.priors is not None else out
 
     def var_names(self) -> list[str]:
         """Return the variables shared by the Gibbs output and the twin."""
-        if self.factors:
-            from reference_models.components_twin import components_var_names
+        from reference_models.reference import compared_vars
 
-            return components_var_names(self.data, list(self.factors))
-        if self.slopes:
-            from reference_models.slopes_twin import slopes_var_names
-
-            return slopes_var_names(self.data, self.slopes)
-        from reference_models.twins import model_var_names
-
-        return model_var_names(self.data, self.family)
+        return compared_vars(self.spec())
 
     def fit_reference(self, parameterization: str, **sampling: Any):
-        """Sample the PyMC twin with nutpie (see :mod:`reference_models.fit`)."""
-        if self.factors:
-            from reference_models.components_twin import fit_components_reference
+        """Sample the PyMC twin with nutpie (see :mod:`reference_models.reference`)."""
+        from reference_models.reference import fit_spec
 
-            return fit_components_reference(
-                self.data, self.factors, parameterization=parameterization, **sampling
-            )
-        if self.slopes:
-            from reference_models.slopes_twin import fit_slopes_reference
-
-            return fit_slopes_reference(
-                self.data, self.slopes, parameterization=parameterization, **sampling
-            )
-        from reference_models.fit import fit_reference
-
-        return fit_reference(
-            self.data, family=self.family, parameterization=parameterization, **sampling
-        )
+        options = {**(self.reference_options or {}), **sampling}
+        return fit_spec(self.spec(), parameterization=parameterization, **options)
 
 
 @dataclass(frozen=True)
@@ -97,6 +91,7 @@ class GoldenSpec:
     target_accept: float = 0.95
     parameterization: str = "noncentered"
     needs_radon_dir: bool = False
+    needs_election88_dir: bool = False
     notes: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -163,6 +158,33 @@ def _crossed_levels() -> Case:
     return Case(data, factors=factors)
 
 
+def _radon_m3_binomial(family: str) -> Callable[[], Case]:
+    def case() -> Case:
+        from gibbs.datasets import load_radon_action_level
+
+        return Case(load_radon_action_level(uranium=False), family=family, slopes=("floor",))
+
+    return case
+
+
+def _election88(family: str) -> Callable[..., Case]:
+    def case(data_dir: str | Path | None = None) -> Case:
+        from gibbs.election88 import REFERENCE_OPTIONS, election88_priors, load_election88
+
+        polls = load_election88(data_dir)
+        return Case(
+            polls.data,
+            family=family,
+            factors=polls.factors,
+            priors=election88_priors(),
+            reference_options={
+                k: v for k, v in REFERENCE_OPTIONS.items() if k != "parameterization"
+            },
+        )
+
+    return case
+
+
 _SPECS = [
     *(
         GoldenSpec(
@@ -222,6 +244,20 @@ _SPECS = [
         # Divergences in 8 x 5000 draws: 498 with the centered twin, 51 with the non-centered
         # one at target_accept 0.95, 2 at 0.99 (and 2 in 4 x 10,000): smaller steps still.
         target_accept=0.999,
+    ),
+    GoldenSpec(
+        "radon_M3_logistic",
+        "radon Minnesota, house above 4 pCi/L; the floor slope varies by county (logistic)",
+        _radon_m3_binomial("logistic"),
+    ),
+    GoldenSpec(
+        "election88_logistic",
+        "Gelman & Hill's 1988 polls (section 14.1): state within region, age, education, "
+        "age x education; 1,458 binomial cells",
+        _election88("logistic"),
+        draws=10000,
+        target_accept=0.99,
+        needs_election88_dir=True,
     ),
 ]
 GOLDENS: dict[str, GoldenSpec] = {s.name: s for s in _SPECS}
@@ -329,6 +365,9 @@ def main(argv: list[str] | None = None) -> None:
     shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "radon"
     if not os.environ.get("GIBBS_SUITE_RADON_DIR") and shared.is_dir():
         os.environ["GIBBS_SUITE_RADON_DIR"] = str(shared)  # a checkout beside the shared data
+    polls = shared.parent / "election88"
+    if not os.environ.get("GIBBS_SUITE_ELECTION88_DIR") and polls.is_dir():
+        os.environ["GIBBS_SUITE_ELECTION88_DIR"] = str(polls)
     failed = []
     for i, spec in enumerate(specs, 1):
         print(

@@ -24,12 +24,14 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dataset")
     group.add_argument(
         "--dataset",
-        choices=["radon", "radon-all", "synthetic", "separation"],
+        choices=["radon", "radon-all", "synthetic", "separation", "election88"],
         default="radon",
         help="radon: Minnesota, ARM preparation, shipped with ArviZ (default); radon-all: all "
         "survey states (see --data-dir, --states); synthetic: simulated with known truth; "
         "separation (binomial families): small groups and a large sigma_alpha, so that many "
-        "groups have all-0 or all-1 outcomes",
+        "groups have all-0 or all-1 outcomes; election88 (binomial families): Gelman & Hill's "
+        "1988 polls, support for Bush by sex and race, state within region, age, education "
+        "(see --data-dir)",
     )
     group.add_argument(
         "--family",
@@ -46,7 +48,10 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
         "floor slope varying by county (Gelman & Hill's varying-slopes model; synthetic: one "
         "varying slope)",
     )
-    group.add_argument("--data-dir", help="folder with srrs2.dat and cty.dat (radon-all)")
+    group.add_argument(
+        "--data-dir",
+        help="folder with srrs2.dat and cty.dat (radon-all) or election88_full.json (election88)",
+    )
     group.add_argument(
         "--states", nargs="+", metavar="ST", help="radon-all: real state codes, e.g. MN WI"
     )
@@ -186,12 +191,15 @@ def load_model(args: argparse.Namespace) -> tuple[HierarchicalData, tuple[str, .
 
         frame = dataset_frame(args)
         trials = "trials" if "trials" in frame.columns else None
-        data, slopes, factors = parse_formula(args.formula, frame, trials=trials)
-        if factors and getattr(args, "family", "gaussian") != "gaussian":
-            raise ValueError("several grouping factors are built for the Gaussian family only")
-        if factors:
-            return data, slopes, factors
-    elif getattr(args, "model", None) == "M3":
+        return parse_formula(args.formula, frame, trials=trials)
+    if args.dataset == "election88":
+        from gibbs.election88 import load_election88
+
+        if getattr(args, "family", "gaussian") == "gaussian":
+            raise ValueError("--dataset election88 is binary: use --family logistic or probit")
+        polls = load_election88(_election88_dir(args))
+        return polls.data, (), polls.factors
+    if getattr(args, "model", None) == "M3":
         if args.dataset in ("radon", "radon-all"):
             m1 = argparse.Namespace(**{**vars(args), "model": "M1"})
             data, slopes = load_dataset(m1), ("floor",)
@@ -201,9 +209,20 @@ def load_model(args: argparse.Namespace) -> tuple[HierarchicalData, tuple[str, .
             )
     else:
         return load_dataset(args), (), {}
-    if slopes and getattr(args, "family", "gaussian") != "gaussian":
-        raise ValueError("varying slopes are built for the Gaussian family only")
     return data, slopes, {}
+
+
+def _election88_dir(args: argparse.Namespace):
+    """--data-dir, else $GIBBS_SUITE_ELECTION88_DIR, else the shared data beside a checkout."""
+    import os
+    from pathlib import Path
+
+    from gibbs.election88 import ELECTION88_DIR_ENV
+
+    if args.data_dir or os.environ.get(ELECTION88_DIR_ENV):
+        return args.data_dir
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "election88"
+    return shared if shared.is_dir() else None
 
 
 def load_dataset(args: argparse.Namespace) -> HierarchicalData:
@@ -258,26 +277,18 @@ def load_dataset(args: argparse.Namespace) -> HierarchicalData:
     return data
 
 
-def _without_factors(model: tuple, command: str) -> tuple:
-    """Return (data, slopes), refusing further factors where the command does not run them."""
-    data, slopes, factors = model
-    if factors:
-        raise ValueError(
-            f"{command} with several grouping factors is not in the command line yet; use "
-            "validation.levels_calibration (Geweke, SBC) or benchmarks/levels_ess.py"
-        )
-    return data, slopes
-
-
 def resolve_priors(args: argparse.Namespace, slopes: Sequence[str] = ()):
     """Return the priors named by ``--priors``, else the model's default for the command."""
-    from gibbs.priors import PRESETS, default_priors
+    from gibbs.families import get_family
+    from gibbs.priors import PRESETS
     from gibbs.slopes import SLOPES_PRESETS
 
     name = getattr(args, "priors", None)
+    calibration = getattr(args, "default_priors", None)
     if slopes:
-        calibration = getattr(args, "default_priors", None) is not None
-        name = name or ("slopes-calibration" if calibration else "huang-wand")
+        if name is None and calibration is None:
+            return get_family(args.family).default_priors(len(slopes) + 1)
+        name = name or "slopes-calibration"
         if name not in SLOPES_PRESETS:
             raise ValueError(
                 f"--priors {name} is a varying-intercept preset; varying slopes take one of "
@@ -288,13 +299,39 @@ def resolve_priors(args: argparse.Namespace, slopes: Sequence[str] = ()):
         raise ValueError(f"--priors {name} is for varying slopes ('(1 + x | g)' or --model M3)")
     if name is not None:
         return PRESETS[name]()
-    calibration = getattr(args, "default_priors", None)
     if calibration is not None:  # sbc / geweke need proper priors
         return PRESETS["binomial-calibration" if args.family != "gaussian" else calibration]()
-    return default_priors(args.family)
+    if args.dataset == "election88" and not getattr(args, "formula", None):
+        from gibbs.election88 import election88_priors
+
+        return election88_priors()
+    return get_family(args.family).default_priors(1)
+
+
+def load_spec(args: argparse.Namespace):
+    """Return the :class:`gibbs.spec.ModelSpec` of ``--dataset/--model/--formula/--family``."""
+    import dataclasses
+
+    from gibbs.priors import InverseGamma
+    from gibbs.spec import specify
+
+    data, slopes, factors = load_model(args)
+    priors = resolve_priors(args, slopes)
+    if factors and getattr(args, "default_priors", None) is not None and not priors.factor_scales:
+        # Geweke and SBC need proper priors on every scale: the calibration presets' IG(3, 2).
+        scales = {name: InverseGamma(3.0, 2.0) for name in factors}
+        priors = dataclasses.replace(priors, factor_scales=scales)
+    return specify(
+        data, family=args.family, priors=priors, slopes=slopes or None, factors=factors or None
+    )
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
+    if args.capabilities:
+        from validation.capabilities import describe
+
+        print(describe())
+        return EXIT_OK
     data, slopes, factors = load_model(args)
     summary = data.summary()
     if slopes:
@@ -305,7 +342,8 @@ def _cmd_data(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
         return EXIT_OK
     q = summary["group_size_quantiles"]
-    print(f"dataset        {args.dataset} ({args.formula or args.model})")
+    what = args.formula or ("section 14.1" if args.dataset == "election88" else args.model)
+    print(f"dataset        {args.dataset} ({what})")
     print(f"outcome        {summary['outcome']}")
     print(f"rows           {summary['rows']}")
     print(
@@ -334,29 +372,31 @@ def _cmd_data(args: argparse.Namespace) -> int:
     print(f"U (group)      {', '.join(summary['group_predictors'])}")
     if slopes:
         print(f"varying slopes {', '.join(slopes)} (by {data.group_dim})")
-    for name, labels in factors.items():
-        print(f"factor         {name}: {len(set(labels))} levels")
+    if factors:
+        from gibbs.components import make_factors
+
+        for f in make_factors(data, factors):
+            kind = (
+                f"nested above {data.group_dim}" if f.nested else f"crossed with {data.group_dim}"
+            )
+            print(f"factor         {f.name}: {len(f.levels)} levels ({kind})")
     return EXIT_OK
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from gibbs.sampling import default_scheme
     from validation.compare_job import run_compare, run_mutants
 
-    data, slopes, factors = load_model(args)
-    priors = resolve_priors(args, slopes)
-    scheme = args.scheme or default_scheme(args.family, slopes, factors)
-    if factors and args.mutants:
-        raise ValueError("--mutants with several grouping factors: not in the command line yet")
+    spec = load_spec(args)
+    scheme = args.scheme or spec.default_scheme
     label = f"{args.dataset} ({args.formula or args.model})" + (
         f" {' '.join(args.states)}" if args.states else ""
     )
-    if args.family != "gaussian":
-        label += f", {data.y_name}"
-    comparison, _ = run_compare(
-        data,
-        priors=priors,
-        family=args.family,
+    if args.dataset == "election88" and not args.formula:
+        label = "election88 (Gelman & Hill section 14.1)"
+    if spec.family.name != "gaussian":
+        label += f", {spec.data.y_name}"
+    comparison, _, reference = run_compare(
+        spec,
         dataset_label=label,
         scheme=scheme,
         draws=args.draws,
@@ -367,36 +407,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         level=args.level,
         out_dir=None if args.no_report else args.out,
         quiet=args.quiet,
-        slopes=slopes,
-        factors=factors or None,
+        reference_options=_reference_options(args),
     )
     ok = comparison.verdict == "agree"
-    if args.mutants and slopes:
-        ok = _slopes_mutants(args, data, slopes, priors) and ok
-    elif args.mutants:
-        from reference_models.fit import fit_reference
-
-        reference = fit_reference(
-            data,
-            priors,
-            family=args.family,
-            sampler=args.reference,
-            draws=args.draws,
-            tune=args.tune,
-            chains=args.chains,
-            seed=args.seed + 1,
-            log_likelihood=False,
-        )
+    if args.mutants:
         table = run_mutants(
-            data,
+            spec,
             reference_idata=reference,
             draws=args.draws,
             tune=args.tune,
             chains=args.chains,
             seed=args.seed,
             level=args.level,
-            priors=priors,
-            family=args.family,
         )
         print("\nmutant catalogue against the reference (caught = not 'agree'):")
         print(
@@ -404,6 +426,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         )
         ok = ok and bool(table["caught"].all())
     return EXIT_OK if ok else EXIT_FAIL
+
+
+def _reference_options(args: argparse.Namespace) -> dict:
+    """NUTS settings a dataset's twin needs (the election88 twin: a low-rank mass matrix)."""
+    if args.dataset == "election88" and args.reference == "nutpie":
+        from gibbs.election88 import REFERENCE_OPTIONS
+
+        return dict(REFERENCE_OPTIONS)
+    return {}
 
 
 def _cmd_predictive(args: argparse.Namespace) -> int:
@@ -445,85 +476,23 @@ def pd_options():
     return pd.option_context("display.width", 140, "display.max_columns", 20)
 
 
-def _slopes_mutants(args, data, slopes, priors) -> bool:
-    """Compare every varying-slopes mutant with the twin's NUTS fit; True if all are caught."""
-    from reference_models.slopes_twin import fit_slopes_reference
-    from validation.compare_job import run_slopes_mutants
-
-    common = {"draws": args.draws, "tune": args.tune, "chains": args.chains}
-    reference = fit_slopes_reference(
-        data,
-        slopes,
-        priors,
-        sampler=args.reference,
-        seed=args.seed + 1,
-        log_likelihood=False,
-        **common,
-    )
-    table = run_slopes_mutants(
-        data,
-        slopes,
-        reference_idata=reference,
-        seed=args.seed,
-        level=args.level,
-        priors=priors,
-        **common,
-    )
-    print("\nvarying-slopes mutants against the reference (caught = not 'agree'):")
-    print(table[["verdict", "caught", "max_abs_z"]].to_string(float_format=lambda v: f"{v:.1f}"))
-    return bool(table["caught"].all())
-
-
-def _sweep_under_test(args: argparse.Namespace, slopes: Sequence[str] = ()):
-    """Return the sweep named by ``--mutant`` or ``--scheme`` for the chosen model."""
-    from gibbs.kernels import FAMILY_SCHEMES
-    from gibbs.sampling import default_scheme
-    from validation.mutants import get_mutant
-
-    if args.scheme is None:
-        args.scheme = default_scheme(args.family, slopes)
-    if slopes:
-        from gibbs.slopes import SLOPES_SCHEMES
-        from validation.slopes_mutants import SLOPES_MUTANTS
-
-        if args.mutant:
-            if args.mutant not in SLOPES_MUTANTS:
-                raise ValueError(
-                    f"unknown varying-slopes mutant {args.mutant!r}; choose one of "
-                    f"{sorted(SLOPES_MUTANTS)}"
-                )
-            return SLOPES_MUTANTS[args.mutant].sweep
-        if args.scheme not in SLOPES_SCHEMES:
-            raise ValueError(
-                f"scheme {args.scheme!r} does not exist for varying slopes; choose one of "
-                f"{sorted(SLOPES_SCHEMES)}"
-            )
-        return SLOPES_SCHEMES[args.scheme]
-    if args.mutant:
-        return get_mutant(args.mutant, args.family).sweep
-    schemes = FAMILY_SCHEMES[args.family]
-    if args.scheme not in schemes:
-        raise ValueError(
-            f"scheme {args.scheme!r} does not exist for the {args.family} family; "
-            f"choose one of {sorted(schemes)}"
-        )
-    return schemes[args.scheme]
-
-
 def _cmd_geweke(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from validation.geweke import geweke_test
-    from validation.slopes_calibration import geweke_slopes
+    from validation.calibration import geweke, sweep_under_test
 
-    data, slopes = _without_factors(load_model(args), "geweke")
-    priors = resolve_priors(args, slopes)
-    common = {"chains": args.chains, "iterations": args.iterations, "seed": args.seed}
-    sweep = _sweep_under_test(args, slopes)
-    if slopes:
-        result = geweke_slopes(data, slopes, priors, sweep, level=args.level, **common)
-    else:
-        result = geweke_test(data, priors, sweep, level=args.level, family=args.family, **common)
+    spec = load_spec(args)
+    data, priors = spec.data, spec.priors
+    args.scheme = args.scheme or spec.default_scheme
+    sweep = sweep_under_test(spec, args.scheme, args.mutant)
+    result = geweke(
+        spec,
+        sweep,
+        level=args.level,
+        chains=args.chains,
+        iterations=args.iterations,
+        seed=args.seed,
+    )
     label = f"mutant {args.mutant}" if args.mutant else f"scheme {args.scheme}"
     print(
         f"{label}, family {args.family}, priors {priors}, design {args.dataset} ({data.n} rows, "
@@ -545,13 +514,13 @@ def _cmd_geweke(args: argparse.Namespace) -> int:
     return EXIT_OK if result.passed else EXIT_FAIL
 
 
-def _sbc_battery(args: argparse.Namespace, data: HierarchicalData, priors):
+def _sbc_battery(args: argparse.Namespace, spec, sweep):
     """SBC of the varying-intercept model: any engine, resumable, local or Dask."""
     from validation.sbc import SBC, DaskExecutor, GibbsEngine, LocalExecutor, PyMCEngine
 
     common = {"chains": args.chains, "draws": args.draws, "tune": args.tune, "family": args.family}
     if args.engine == "gibbs":
-        engine = GibbsEngine(sweep=tuple(_sweep_under_test(args)), **common)
+        engine = GibbsEngine(sweep=tuple(sweep), **common)
     else:
         engine = PyMCEngine(sampler=args.engine, **common)
     if args.scheduler or args.dask:
@@ -559,8 +528,8 @@ def _sbc_battery(args: argparse.Namespace, data: HierarchicalData, priors):
     else:
         executor = LocalExecutor(args.workers)
     battery = SBC(
-        data,
-        priors,
+        spec.data,
+        spec.priors,
         engine,
         replications=args.replications,
         seed=args.seed,
@@ -571,43 +540,32 @@ def _sbc_battery(args: argparse.Namespace, data: HierarchicalData, priors):
     return battery.run(executor, resume=args.resume, progressbar=not args.quiet, level=args.level)
 
 
-def _sbc_slopes(args: argparse.Namespace, data: HierarchicalData, slopes, priors):
-    """SBC of the varying-slopes model: the Gibbs engine, every replication in one batch."""
-    from pathlib import Path
-
-    from validation.slopes_calibration import sbc_slopes
-
-    if args.engine != "gibbs" or args.resume or args.dask or args.scheduler:
-        raise ValueError(
-            "varying slopes: SBC runs the Gibbs engine in one local batch (no --engine "
-            "nutpie/pymc, --resume or Dask yet)"
-        )
-    result = sbc_slopes(
-        data,
-        slopes,
-        priors,
-        _sweep_under_test(args, slopes),
-        replications=args.replications,
-        seed=args.seed,
-        n_ranks=args.n_ranks,
-        chains=args.chains,
-        draws=args.draws,
-        tune=args.tune,
-        level=args.level,
-    )
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    return result
-
-
 def _cmd_sbc(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    data, slopes = _without_factors(load_model(args), "sbc")
-    priors = resolve_priors(args, slopes)
-    if slopes:
-        result = _sbc_slopes(args, data, slopes, priors)
+    from validation.calibration import sbc_batch, sweep_under_test
+    from validation.capabilities import check, refusal
+
+    spec = load_spec(args)
+    args.scheme = args.scheme or spec.default_scheme
+    sweep = sweep_under_test(spec, args.scheme, args.mutant)
+    if refusal(spec.structure, spec.family.name, "sbc-resumable") is None:
+        result = _sbc_battery(args, spec, sweep)
     else:
-        result = _sbc_battery(args, data, priors)
+        if args.engine != "gibbs" or args.resume or args.dask or args.scheduler:
+            check(spec, "sbc-resumable")
+        result = sbc_batch(
+            spec,
+            sweep,
+            replications=args.replications,
+            seed=args.seed,
+            n_ranks=args.n_ranks,
+            chains=args.chains,
+            draws=args.draws,
+            tune=args.tune,
+            level=args.level,
+        )
+        Path(args.out).mkdir(parents=True, exist_ok=True)
     print(result)
     with pd_options():
         print(result.tests.sort_values("p_ecdf").to_string(float_format=lambda v: f"{v:.4g}"))
@@ -639,26 +597,18 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     import arviz as az
 
     import gibbs
-    from gibbs.kernels import FAMILY_SCHEMES
-    from reference_models.twins import model_var_names
+    from reference_models.reference import compared_vars
 
-    data, slopes = _without_factors(load_model(args), "bench")
-    priors = resolve_priors(args, slopes)
-    if slopes:
-        from gibbs.slopes import SLOPES_SCHEMES
-        from reference_models.slopes_twin import slopes_var_names
-
-        names, family_schemes = slopes_var_names(data, slopes), SLOPES_SCHEMES
-    else:
-        names, family_schemes = model_var_names(data, args.family), FAMILY_SCHEMES[args.family]
-    schemes = sorted(family_schemes) if args.scheme == "all" else [args.scheme]
+    spec = load_spec(args)
+    names, family_schemes = compared_vars(spec), spec.schemes()
+    scheme = args.scheme or spec.default_scheme
+    schemes = sorted(family_schemes) if scheme == "all" else [scheme]
     rows = []
     for scheme in schemes:
         for r in range(args.repeats):
             start = time.perf_counter()
             idata = gibbs.sample(
-                data,
-                priors=priors,
+                spec,
                 scheme=scheme,
                 draws=args.draws,
                 tune=args.tune,
@@ -666,8 +616,6 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                 seed=args.seed + r,
                 progressbar=False,
                 log_likelihood=False,
-                family=args.family,
-                slopes=slopes or None,
             )
             total = time.perf_counter() - start
             ess = az.ess(idata, var_names=names, method="bulk")
@@ -682,7 +630,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                 }
             )
     if args.reference:
-        from reference_models.fit import fit_reference
+        from reference_models.reference import fit_spec
 
         common = {
             "sampler": args.reference,
@@ -694,12 +642,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             "target_accept": 0.8,
         }
         start = time.perf_counter()
-        if slopes:
-            from reference_models.slopes_twin import fit_slopes_reference
-
-            ref = fit_slopes_reference(data, slopes, priors, **common)
-        else:
-            ref = fit_reference(data, priors, family=args.family, **common)
+        ref = fit_spec(spec, **common)
         total = time.perf_counter() - start
         ess = az.ess(ref, var_names=names, method="bulk")
         min_ess = float(min(ess[v].min() for v in ess.data_vars))
@@ -740,6 +683,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_data = sub.add_parser("data", help="summarise a dataset", description="Summarise a dataset.")
     _add_dataset_options(p_data)
     p_data.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p_data.add_argument(
+        "--capabilities",
+        action="store_true",
+        help="print the capability table: which battery runs for which structure x family",
+    )
     p_data.set_defaults(func=_cmd_data)
 
     p_cmp = sub.add_parser(

@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 
 from gibbs.data import HierarchicalData
-from gibbs.priors import Priors
 
-__all__ = ["run_compare", "run_mutants", "run_slopes_mutants"]
+__all__ = ["run_compare", "run_mutants"]
 
 
 def _multilevel_coefficient(post, name: str) -> float:
@@ -86,9 +85,8 @@ def _baselines(
 
 
 def run_compare(
-    data: HierarchicalData,
+    spec,
     *,
-    priors: Priors,
     dataset_label: str,
     scheme: str,
     draws: int,
@@ -99,24 +97,21 @@ def run_compare(
     level: float,
     out_dir: str | None,
     quiet: bool = False,
-    family: str = "gaussian",
-    slopes: tuple[str, ...] = (),
-    factors: dict | None = None,
-) -> tuple[Any, Path | None]:
-    """Run Gibbs and the twin, compare, print, and write the report; returns (comparison, page).
+    reference_options: dict | None = None,
+) -> tuple[Any, Path | None, Any]:
+    """Run Gibbs and the twin, compare, print, and write the report.
 
-    With ``slopes`` the model is the varying-slopes one (:mod:`gibbs.slopes`, ``priors`` a
-    ``SlopesPriors``) and its twin :func:`reference_models.slopes_twin.build_slopes_twin`; with
-    ``factors`` (one label per row each) the model of :mod:`gibbs.components` and its centered
-    twin (NUTS mixes slowly between the intercept and a few state effects when non-centered).
+    Returns (comparison, report page, the reference InferenceData: reused by ``--mutants``).
+    ``spec`` is a :class:`gibbs.spec.ModelSpec`; its twin is
+    :func:`reference_models.reference.fit_spec`'s, with ``reference_options`` (e.g.
+    ``parameterization``, ``low_rank``) for models whose NUTS run needs them.
     """
     import gibbs
-    from gibbs.families import normalize_family
-    from reference_models.fit import fit_reference
-    from reference_models.twins import model_var_names
+    from reference_models.reference import REFERENCES, compared_vars, fit_spec
     from validation.compare import compare_posteriors
 
-    family = normalize_family(family)
+    data, priors, family = spec.data, spec.priors, spec.family.name
+    slopes, factors = spec.slopes, spec.factor_labels
     _say(
         f"dataset: {dataset_label}: {data.n} rows, {data.n_groups} {data.group_dim}, "
         f"X = [{', '.join(data.x_names)}], U = [{', '.join(data.u_names)}]",
@@ -124,55 +119,37 @@ def run_compare(
     )
     if slopes:
         _say(f"varying slopes by {data.group_dim}: {', '.join(slopes)}", quiet)
-    for name, labels in (factors or {}).items():
-        _say(f"further factor {name}: {len(set(labels))} levels", quiet)
+    for f in spec.factors:
+        kind = "nested above the groups" if f.nested else "crossed"
+        _say(f"further factor {f.name}: {len(f.levels)} levels ({kind})", quiet)
     _say(f"family: {family}; priors: {priors}", quiet)
     start = time.perf_counter()
     g = gibbs.sample(
-        data,
-        priors=priors,
+        spec,
         scheme=scheme,
         draws=draws,
         tune=tune,
         chains=chains,
         seed=seed,
         progressbar=not quiet,
-        family=family,
-        slopes=slopes or None,
-        factors=factors,
     )
     gibbs_time = time.perf_counter() - start
     _say(f"Gibbs ({scheme}, {chains} chains x {draws} draws): {gibbs_time:.1f} s", quiet)
     start = time.perf_counter()
-    parameterization = "non-centered"
-    common = {
-        "sampler": reference,
-        "draws": draws,
-        "tune": tune,
-        "chains": chains,
-        "seed": seed,
-        "progressbar": not quiet,
-    }
-    if factors:
-        from reference_models.components_twin import (
-            components_var_names,
-            fit_components_reference,
-        )
-
-        # NUTS mixes slowly between the intercept and a few state effects when non-centered.
-        parameterization = "centered"
-        r = fit_components_reference(
-            data, factors, priors, parameterization=parameterization, **common
-        )
-        names = components_var_names(data, list(factors))
-    elif slopes:
-        from reference_models.slopes_twin import fit_slopes_reference, slopes_var_names
-
-        r = fit_slopes_reference(data, slopes, priors, **common)
-        names = slopes_var_names(data, slopes)
-    else:
-        r = fit_reference(data, priors, family=family, **common)
-        names = model_var_names(data, family)
+    options = dict(reference_options or {})
+    options.setdefault("parameterization", REFERENCES[spec.implementation.name].parameterization)
+    parameterization = options["parameterization"].replace("noncentered", "non-centered")
+    r = fit_spec(
+        spec,
+        sampler=reference,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        progressbar=not quiet,
+        **options,
+    )
+    names = compared_vars(spec)
     ref_time = time.perf_counter() - start
     divergences = int(r.sample_stats["diverging"].sum())
     _say(
@@ -272,7 +249,7 @@ def run_compare(
             },
         )
         _say(f"\nreport: {page}", quiet)
-    return comparison, page
+    return comparison, page, r
 
 
 def _loo_table(idatas: dict[str, Any]) -> pd.DataFrame:
@@ -295,7 +272,7 @@ def _loo_table(idatas: dict[str, Any]) -> pd.DataFrame:
 
 
 def run_mutants(
-    data: HierarchicalData,
+    spec,
     *,
     reference_idata,
     draws: int,
@@ -303,29 +280,30 @@ def run_mutants(
     chains: int,
     seed: int,
     level: float,
-    priors: Priors | None = None,
-    family: str = "gaussian",
 ) -> pd.DataFrame:
-    """Run every mutant of the family against a reference posterior; one row per mutant."""
-    from reference_models.twins import model_var_names
-    from validation.mutants import mutants_for
+    """Run every mutant that applies to ``spec`` against a reference posterior; one row each."""
+    from gibbs.sampling import sample_spec
+    from reference_models.reference import compared_vars
+    from validation.mutant_catalogue import mutants_for
 
     runs = {
         name: (
-            mutant.bug,
-            lambda mutant=mutant: mutant.sample(
-                data,
-                priors,
+            bug,
+            lambda sweep=sweep, name=name: sample_spec(
+                spec,
+                sweep,
+                f"mutant:{name}",
                 draws=draws,
                 tune=tune,
                 chains=chains,
                 seed=seed,
+                progressbar=False,
                 log_likelihood=False,
             ),
         )
-        for name, mutant in mutants_for(family).items()
+        for name, (bug, sweep) in mutants_for(spec).items()
     }
-    return _mutant_table(runs, reference_idata, model_var_names(data, family), level)
+    return _mutant_table(runs, reference_idata, compared_vars(spec), level)
 
 
 def _mutant_table(runs: dict, reference_idata, var_names: list[str], level: float) -> pd.DataFrame:
@@ -358,46 +336,3 @@ def _mutant_table(runs: dict, reference_idata, var_names: list[str], level: floa
             }
         )
     return pd.DataFrame(rows).set_index("mutant")
-
-
-def run_slopes_mutants(
-    data: HierarchicalData,
-    slopes: tuple[str, ...],
-    *,
-    reference_idata,
-    draws: int,
-    tune: int,
-    chains: int,
-    seed: int,
-    level: float,
-    priors=None,
-) -> pd.DataFrame:
-    """Run every varying-slopes mutant against a reference posterior; one row per mutant.
-
-    A mutant that fails outright (Sigma no longer positive definite) counts as caught, with
-    verdict ``crashed``.
-    """
-    from gibbs.sampling import sample_sweep
-    from reference_models.slopes_twin import slopes_var_names
-    from validation.slopes_mutants import SLOPES_MUTANTS
-
-    runs = {
-        name: (
-            mutant.description,
-            lambda mutant=mutant, name=name: sample_sweep(
-                data,
-                mutant.sweep,
-                name,
-                priors,
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                seed=seed,
-                progressbar=False,
-                log_likelihood=False,
-                slopes=slopes,
-            ),
-        )
-        for name, mutant in SLOPES_MUTANTS.items()
-    }
-    return _mutant_table(runs, reference_idata, slopes_var_names(data, slopes), level)

@@ -581,7 +581,12 @@ def run_sbc_batch(
     starts = [
         start(y, ChainStreams(chain_seeds[r * chains : (r + 1) * chains])) for r, y in enumerate(Y)
     ]
-    state = type(starts[0])(*[np.concatenate(parts) for parts in zip(*starts, strict=True)])
+    state = type(starts[0])(
+        *[
+            None if parts[0] is None else np.concatenate(parts)
+            for parts in zip(*starts, strict=True)
+        ]
+    )
     kept = []
     for it in range(tune + draws):
         for block in sweep:

@@ -45,7 +45,13 @@ __all__ = [
     "MixedModel",
     "MixedState",
     "WeightedStats",
+    "collapsed_terms",
     "linear_predictor",
+    "update_deviations_with",
+    "weighted_stats",
+    "with_latent",
+    "update_small",
+    "update_deviations",
     "log_joint_mixed",
     "mixed_schemes",
 ]
@@ -86,8 +92,9 @@ class MixedState(NamedTuple):
         Residual sd of the Gaussian family (ones otherwise).
     w, r : ndarray, shape (chains, n), or None
         A latent family's row weights and weighted pseudo-responses.
-    stats : WeightedStats or None
-        Their sums, set with them so that the blocks of one sweep share them.
+    stats : (outcomes, WeightedStats) or None
+        The sums of this sweep with the outcomes they belong to, so that the blocks of one sweep
+        share them.
     """
 
     small: np.ndarray
@@ -100,7 +107,7 @@ class MixedState(NamedTuple):
     aux_y: np.ndarray
     w: np.ndarray | None = None
     r: np.ndarray | None = None
-    stats: WeightedStats | None = None
+    stats: tuple | None = None
 
 
 def _row_sums_by_group(values: np.ndarray, model: MixedModel) -> np.ndarray:
@@ -306,8 +313,10 @@ def linear_predictor(small: np.ndarray, dev: np.ndarray, model: MixedModel) -> n
 
 def weighted_stats(state: MixedState, model: MixedModel) -> WeightedStats:
     """Return the sums of this sweep: fixed ones over sigma_y^2, or the latent variables'."""
-    if state.stats is not None:
-        return state.stats
+    # Sums cached in the state belong to the outcomes they were computed with (the Geweke and
+    # SBC batteries change the outcomes between sweeps).
+    if state.stats is not None and state.stats[0] is model.Y:
+        return state.stats[1]
     if model.family.fixed_weights:
         u = model.unit_stats
         s2 = state.sigma_y**2
@@ -324,7 +333,7 @@ def weighted_stats(state: MixedState, model: MixedModel) -> WeightedStats:
 
 def with_latent(state: MixedState, model: MixedModel, w: np.ndarray, r: np.ndarray) -> MixedState:
     """Return ``state`` with new latent variables and their sums (computed once per sweep)."""
-    return state._replace(w=w, r=r, stats=model._sums(w, r))
+    return state._replace(w=w, r=r, stats=(model.Y, model._sums(w, r)))
 
 
 def _small_precision(state: MixedState, model: MixedModel) -> np.ndarray:
@@ -362,7 +371,7 @@ def update_small(streams, state: MixedState, model: MixedModel) -> MixedState:
     Dinv_z = np.linalg.solve(D, st.zr[..., None])[..., 0]
     precision = _small_precision(state, model) + st.Cs - np.einsum("cjka,cjkb->cab", st.B, Dinv_B)
     rhs = model.Pm_small + st.cs - np.einsum("cjka,cjk->ca", st.B, Dinv_z)
-    return state._replace(small=_mvn(streams, precision, rhs), stats=st)
+    return state._replace(small=_mvn(streams, precision, rhs), stats=(model.Y, st))
 
 
 def update_deviations(streams, state: MixedState, model: MixedModel) -> MixedState:
@@ -370,7 +379,12 @@ def update_deviations(streams, state: MixedState, model: MixedModel) -> MixedSta
     st = weighted_stats(state, model)
     D = _deviation_precision(state, st)
     rhs = st.zr - np.einsum("cjka,ca->cjk", st.B, state.small)
-    return state._replace(dev=_mvn(streams, D, rhs), stats=st)
+    return state._replace(dev=update_deviations_with(streams, D, rhs), stats=(model.Y, st))
+
+
+def update_deviations_with(streams, precision: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Draw e_j ~ N(P_j^-1 b_j, P_j^-1) for given per-group precisions and right-hand sides."""
+    return _mvn(streams, precision, rhs)
 
 
 def update_locations(streams, state: MixedState, model: MixedModel) -> MixedState:
@@ -391,7 +405,7 @@ def update_group_scale(streams, state: MixedState, model: MixedModel) -> MixedSt
     return state._replace(Sigma=Sigma, aux_Sigma=aux)
 
 
-def _collapsed_terms(state: MixedState, model: MixedModel):
+def collapsed_terms(state: MixedState, model: MixedModel):
     """A_j and z_j = zr_j - B_j s of the groups with rows: e_j integrated out, given s."""
     st = weighted_stats(state, model)
     obs = model.observed_groups
@@ -408,7 +422,7 @@ def collapsed_group_scale(streams, state: MixedState, model: MixedModel) -> Mixe
     Cholesky factor's coordinates in turn by slice sampling, under the prior's marginal density
     (with the Jacobian), then the prior's auxiliary variables given Sigma.
     """
-    A, z = _collapsed_terms(state, model)
+    A, z = collapsed_terms(state, model)
     if model.K == 1:
         a = A[..., 0, 0]
         sigma = draw_collapsed_scale(

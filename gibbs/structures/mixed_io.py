@@ -31,7 +31,7 @@ def initial_state_mixed(
     d, C, K = model.data, streams.chains, model.K
     p, F = model.p, model.free_idx.size
     fam = model.family
-    z0, info = fam.working_response(d.y, model.trials)
+    z0, info = fam.working_response(model.Y[0], model.trials)
     D = model.S_design[:, : p + F]
     sw = np.sqrt(info)
     theta_hat, *_ = np.linalg.lstsq(D * sw[:, None], z0 * sw, rcond=None)

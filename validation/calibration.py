@@ -1,0 +1,90 @@
+"""Geweke's test and SBC for any :class:`gibbs.spec.ModelSpec`, from one registry by kernel.
+
+``geweke(spec, sweep, ...)`` and ``sbc_batch(spec, sweep, ...)`` run the kernel's own battery
+(:mod:`validation.geweke`, :mod:`validation.slopes_calibration`,
+:mod:`validation.levels_calibration`, :mod:`validation.general_calibration`); ``sweep_under_test``
+picks a scheme or a mutant of the spec by name. The resumable SBC with the NUTS engine and Dask
+(:class:`validation.sbc.SBC`) is the varying-intercept kernel's; the capability table
+(:mod:`validation.capabilities`) says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from validation.general_calibration import geweke_general, sbc_general
+from validation.geweke import geweke_test
+from validation.levels_calibration import geweke_levels, sbc_levels
+from validation.mutant_catalogue import mutants_for
+from validation.slopes_calibration import geweke_slopes, sbc_slopes
+
+__all__ = ["CALIBRATIONS", "Calibration", "geweke", "sbc_batch", "sweep_under_test"]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A kernel's Geweke test and batched SBC, each ``f(spec, sweep, **settings)``."""
+
+    geweke: Callable
+    sbc_batch: Callable | None
+
+
+CALIBRATIONS: dict[str, Calibration] = {
+    "intercepts": Calibration(
+        geweke=lambda spec, sweep, **kw: geweke_test(
+            spec.data, spec.priors, sweep, family=spec.family.name, **kw
+        ),
+        sbc_batch=None,  # validation.sbc.SBC: resumable, any engine, local or Dask
+    ),
+    "slopes": Calibration(
+        geweke=lambda spec, sweep, **kw: geweke_slopes(
+            spec.data, spec.slopes, spec.priors, sweep, **kw
+        ),
+        sbc_batch=lambda spec, sweep, **kw: sbc_slopes(
+            spec.data, spec.slopes, spec.priors, sweep, **kw
+        ),
+    ),
+    "factors": Calibration(
+        geweke=lambda spec, sweep, **kw: geweke_levels(
+            spec.data, spec.factor_labels, spec.priors, sweep, **kw
+        ),
+        sbc_batch=lambda spec, sweep, **kw: sbc_levels(
+            spec.data, spec.factor_labels, spec.priors, sweep, **kw
+        ),
+    ),
+    "general": Calibration(geweke=geweke_general, sbc_batch=sbc_general),
+}
+
+
+def geweke(spec, sweep, **settings):
+    """Run Geweke's joint-distribution test of ``sweep`` on ``spec`` (its kernel's battery)."""
+    return CALIBRATIONS[spec.implementation.name].geweke(spec, sweep, **settings)
+
+
+def sbc_batch(spec, sweep, **settings):
+    """Run SBC of ``sweep`` on ``spec``, every replication's chains in one batch."""
+    run = CALIBRATIONS[spec.implementation.name].sbc_batch
+    if run is None:
+        raise ValueError("varying intercepts: use validation.sbc.SBC (resumable, any engine)")
+    return run(spec, sweep, **settings)
+
+
+def sweep_under_test(spec, scheme: str | None = None, mutant: str | None = None) -> tuple:
+    """Return the sweep of ``spec`` named by a mutant or a scheme (default: the spec's default)."""
+    if mutant:
+        catalogue = mutants_for(spec)
+        if mutant not in catalogue:
+            raise ValueError(
+                f"unknown mutant {mutant!r} for {spec.structure} x {spec.family.name}; choose one "
+                f"of {sorted(catalogue)}"
+            )
+        return catalogue[mutant][1]
+    schemes = spec.schemes()
+    scheme = scheme or spec.default_scheme
+    if scheme not in schemes:
+        raise ValueError(
+            f"scheme {scheme!r} does not exist for {spec.structure} x {spec.family.name}; choose "
+            f"one of {sorted(schemes)}"
+        )
+    return schemes[scheme]
