@@ -8,7 +8,7 @@ for script in (
     "benchmarks/scaling.py",
     "benchmarks/binomial_ess.py",
     "benchmarks/slopes_ess.py",
-    "benchmarks/levels_ess.py",
+    "benchmarks/factors_ess.py",
     "benchmarks/separation_mixing.py",
     "benchmarks/harness_power.py",
     "benchmarks/sbc_power.py",

@@ -584,7 +584,7 @@ def simulate_factors(
     sigma_factor: float = 0.5,
     seed: int | np.random.SeedSequence | None = 0,
 ) -> tuple[HierarchicalData, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Simulate the varying-intercept model with one further factor (:mod:`gibbs.components`).
+    """Simulate the varying-intercept model with one further factor (:mod:`gibbs.factors`).
 
     Nested: group j belongs to level j mod ``levels`` (a state above counties), and
     alpha_j ~ N(U_j gamma + b[level(j)], sigma_alpha^2). Crossed: every row draws its level

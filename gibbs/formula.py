@@ -12,7 +12,7 @@ Varying slopes ``"y ~ x + (1 + x | g)"`` (:func:`parse_formula`) name columns of
 coefficients vary by group; as in lme4, the mean slope is the common term ``x``, which the formula
 must therefore contain. Several grouping factors, nested ``(1 | state/county)`` or crossed
 ``(1 | g) + (1 | h)``, give the finest factor as the model's group and the others as further
-factors (:mod:`gibbs.components`); varying slopes go with the finest factor, and may be combined
+factors (:mod:`gibbs.factors`); varying slopes go with the finest factor, and may be combined
 with further intercept-only factors.
 """
 

@@ -56,6 +56,9 @@ __all__ = [
     "UniformLogSigma",
     "UniformSigma",
     "PRESETS",
+    "SLOPES_PRESETS",
+    "slopes_calibration_priors",
+    "slopes_inverse_wishart",
     "conjugate_inverse_gamma",
     "gelman_hill",
     "weakly_informative",
@@ -277,7 +280,7 @@ class Priors:
     sigma_y, sigma_alpha : scale prior
         Priors of the residual and group-level standard deviations.
     factor_scales : mapping of str to scale prior, optional
-        With further grouping factors (:mod:`gibbs.components`): the prior of each factor's
+        With further grouping factors (:mod:`gibbs.factors`): the prior of each factor's
         standard deviation, by factor name; uniform (``UniformSigma``) for a factor not named.
     """
 
@@ -486,6 +489,37 @@ class SlopesPriors:
     def describe(self) -> dict[str, str]:
         """Return each prior as text."""
         return {name: repr(getattr(self, name)) for name in ("beta", "gamma", "sigma_y", "Sigma")}
+
+
+def slopes_calibration_priors() -> SlopesPriors:
+    """Return proper, light-tailed priors for SBC and Geweke tests of the varying-slopes model.
+
+    N(0, 1) coefficients, sigma_y^2 ~ IG(3, 2), and Sigma ~ IW(6, I) (for K = 2, finite moments
+    of the order the Geweke test functions need).
+    """
+    return SlopesPriors(
+        beta=Normal(0.0, 1.0),
+        gamma=Normal(0.0, 1.0),
+        sigma_y=InverseGamma(3.0, 2.0),
+        Sigma=InverseWishart(nu=6.0, scale=1.0),
+    )
+
+
+def slopes_inverse_wishart() -> SlopesPriors:
+    """Return flat locations, uniform sigma_y, and Sigma ~ IW(K + 1, I) (uniform correlations).
+
+    The classical conjugate choice (Gelman & Hill section 13.3 before they move to the scaled
+    inverse-Wishart): each correlation is uniform on (-1, 1), but the standard deviations are
+    tied to the identity's scale (an IW(3, I) puts little mass below 0.1).
+    """
+    return SlopesPriors(Sigma=InverseWishart(scale=1.0))
+
+
+SLOPES_PRESETS = {
+    "huang-wand": SlopesPriors,
+    "inverse-wishart": slopes_inverse_wishart,
+    "slopes-calibration": slopes_calibration_priors,
+}
 
 
 def gelman_hill() -> Priors:

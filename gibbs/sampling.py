@@ -68,8 +68,10 @@ def sample(
 
     Parameters
     ----------
-    data_or_formula : HierarchicalData or str
-        The data, or a formula ``"y ~ terms + (1 | group)"`` evaluated on the DataFrame ``data``
+    data_or_formula : HierarchicalData, str or ModelSpec
+        A :class:`gibbs.spec.ModelSpec` from :func:`gibbs.specify` (then nothing else about the
+        model may be given), the data, or a formula ``"y ~ terms + (1 | group)"`` evaluated on
+        the DataFrame ``data``
         (:func:`gibbs.formula.from_formula`: terms constant within every group become
         group-level predictors). A formula and the equivalent ``HierarchicalData`` give
         bit-identical draws for the same seed.
@@ -89,7 +91,7 @@ def sample(
         ``"componentwise"`` is the source article's order with corrected draws. With varying
         slopes or several grouping factors the schemes are ``"collapsed"`` (default),
         ``"blocked"`` (and, for Gaussian slopes, ``"componentwise"``); see :mod:`gibbs.slopes`,
-        :mod:`gibbs.components` and, for the combinations served by the general kernel
+        :mod:`gibbs.factors` and, for the combinations served by the general kernel
         (:data:`gibbs.structures.IMPLEMENTATIONS`), :mod:`gibbs.structures.mixed`.
     draws, tune : int
         Kept draws per chain, and warm-up iterations discarded before them.
@@ -129,7 +131,7 @@ def sample(
     factors : mapping of str to array_like, optional
         Further grouping factors, one label per row each: a factor constant
         within every group is nested above the groups (``{"state": ...}`` for house < county <
-        state), any other is crossed (:mod:`gibbs.components`). Scale priors:
+        state), any other is crossed (:mod:`gibbs.factors`). Scale priors:
         ``Priors(factor_scales={name: prior})`` (or ``SlopesPriors(factor_scales=...)``).
         Every structure goes with every family (``gibbs-suite data --capabilities``).
 
@@ -148,6 +150,18 @@ def sample(
         For an unknown scheme, bad sizes, or priors that leave the posterior improper.
     """
     if isinstance(data_or_formula, ModelSpec):
+        given = {
+            "priors": priors,
+            "data": data,
+            "trials": trials,
+            "slopes": slopes,
+            "factors": factors,
+        }
+        extra = [k for k, v in given.items() if v is not None] + ["family"] * (family != "gaussian")
+        if extra:
+            raise ValueError(
+                f"a ModelSpec already fixes the model: pass {', '.join(extra)} to gibbs.specify"
+            )
         spec = data_or_formula
     else:
         spec = specify(

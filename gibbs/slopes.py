@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from gibbs.covariance import (
-    InverseWishart,
     correlations,
     standard_deviations,
 )
@@ -37,7 +36,11 @@ from gibbs.kernels.slopes import (
     update_sigma_slopes,
     update_sigma_y_slopes,
 )
-from gibbs.priors import Normal, SlopesPriors
+from gibbs.priors import (
+    SLOPES_PRESETS,
+    SlopesPriors,
+    slopes_calibration_priors,
+)
 from gibbs.streams import ChainStreams
 
 __all__ = [
@@ -78,39 +81,6 @@ SLOPES_SCHEMES = {
     ),
 }
 DEFAULT_SLOPES_SCHEME = "collapsed"
-
-
-def slopes_calibration_priors() -> SlopesPriors:
-    """Return proper, light-tailed priors for SBC and Geweke tests of the varying-slopes model.
-
-    N(0, 1) coefficients, sigma_y^2 ~ IG(3, 2), and Sigma ~ IW(6, I) (for K = 2, finite moments
-    of the order the Geweke test functions need).
-    """
-    from gibbs.priors import InverseGamma
-
-    return SlopesPriors(
-        beta=Normal(0.0, 1.0),
-        gamma=Normal(0.0, 1.0),
-        sigma_y=InverseGamma(3.0, 2.0),
-        Sigma=InverseWishart(nu=6.0, scale=1.0),
-    )
-
-
-def slopes_inverse_wishart() -> SlopesPriors:
-    """Return flat locations, uniform sigma_y, and Sigma ~ IW(K + 1, I) (uniform correlations).
-
-    The classical conjugate choice (Gelman & Hill section 13.3 before they move to the scaled
-    inverse-Wishart): each correlation is uniform on (-1, 1), but the standard deviations are
-    tied to the identity's scale (an IW(3, I) puts little mass below 0.1).
-    """
-    return SlopesPriors(Sigma=InverseWishart(scale=1.0))
-
-
-SLOPES_PRESETS = {
-    "huang-wand": SlopesPriors,
-    "inverse-wishart": slopes_inverse_wishart,
-    "slopes-calibration": slopes_calibration_priors,
-}
 
 
 def effect_pairs(effects: list[str]) -> list[str]:

@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gibbs.components import make_factors
 from gibbs.data import HierarchicalData
+from gibbs.factors import make_factors
 from gibbs.families import Family, get_family
 from gibbs.formula import is_formula, parse_formula
-from gibbs.kernels.components import Factor
+from gibbs.kernels.factors import Factor
 from gibbs.priors import Priors, SlopesPriors
 from gibbs.structures import Implementation, implementation, structure_of
 
@@ -64,6 +64,15 @@ class ModelSpec:
     def K(self) -> int:
         """Number of varying coefficients per group."""
         return len(self.slopes) + 1
+
+    def describe(self) -> list[str]:
+        """Return one line per structural feature: the varying slopes and every further factor."""
+        d = self.data
+        lines = [f"varying slopes by {d.group_dim}: {', '.join(self.slopes)}"] * bool(self.slopes)
+        for f in self.factors:
+            kind = f"nested above {d.group_dim}" if f.nested else f"crossed with {d.group_dim}"
+            lines.append(f"further factor {f.name}: {len(f.levels)} levels ({kind})")
+        return lines
 
     def schemes(self) -> dict[str, tuple]:
         """Return the update schemes of this model, by name."""

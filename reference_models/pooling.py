@@ -32,12 +32,14 @@ import pandas as pd
 from gibbs.data import HierarchicalData
 
 __all__ = [
+    "BASELINES",
     "ClassicalFit",
     "complete_pooling",
     "complete_pooling_glm",
     "indicator_variables",
     "no_pooling",
     "no_pooling_glm",
+    "pooling_baselines",
 ]
 
 
@@ -328,3 +330,18 @@ def indicator_variables_model(data: HierarchicalData):
         sigma = pm.HalfFlat("sigma_y")
         pm.Normal("y", mu=mu, sigma=sigma, observed=data.y, dims="obs_id")
     return model
+
+
+# The classical baselines of each family, by how they are fitted (gibbs.families.Family.baseline).
+BASELINES = {
+    "least squares": lambda data, family: (complete_pooling(data), no_pooling(data)),
+    "maximum likelihood": lambda data, family: (
+        complete_pooling_glm(data, family.name),
+        no_pooling_glm(data, family.name),
+    ),
+}
+
+
+def pooling_baselines(data: HierarchicalData, family) -> tuple[ClassicalFit, ClassicalFit]:
+    """Return the complete-pooling and no-pooling fits of ``family`` (a family object)."""
+    return BASELINES[family.baseline](data, family)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from gibbs.spec import ModelSpec
-from reference_models.components_twin import (
-    build_components_twin,
-    components_var_names,
-    fit_components_reference,
+from reference_models.factors_twin import (
+    build_factors_twin,
+    factors_var_names,
+    fit_factors_reference,
 )
 from reference_models.fit import fit_reference
 from reference_models.slopes_twin import build_slopes_twin, fit_slopes_reference, slopes_var_names
@@ -62,7 +62,7 @@ REFERENCES: dict[str, Reference] = {
     ),
     # NUTS mixes slowly between the intercept and a few state effects when non-centered.
     "factors": Reference(
-        fit=lambda spec, sampler, parameterization, **kw: fit_components_reference(
+        fit=lambda spec, sampler, parameterization, **kw: fit_factors_reference(
             spec.data,
             spec.factor_labels,
             spec.priors,
@@ -70,7 +70,7 @@ REFERENCES: dict[str, Reference] = {
             parameterization=parameterization,
             **kw,
         ),
-        var_names=lambda spec: components_var_names(spec.data, list(spec.factor_labels)),
+        var_names=lambda spec: factors_var_names(spec.data, list(spec.factor_labels)),
         parameterization="centered",
     ),
     "general": Reference(
@@ -103,7 +103,7 @@ def fit_spec(
 BUILDERS: dict[str, Callable[[ModelSpec, str], Any]] = {
     "intercepts": lambda spec, p: build_twin(spec.data, spec.priors, p, spec.family.name),
     "slopes": lambda spec, p: build_slopes_twin(spec.data, spec.slopes, spec.priors, p),
-    "factors": lambda spec, p: build_components_twin(spec.data, spec.factor_labels, spec.priors, p),
+    "factors": lambda spec, p: build_factors_twin(spec.data, spec.factor_labels, spec.priors, p),
     "general": build_spec_twin,
 }
 

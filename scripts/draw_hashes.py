@@ -31,7 +31,6 @@ def _hash(idata) -> str:
 
 def configurations():
     """(label, data, keywords of gibbs.sample) for every configuration that exists."""
-    from gibbs.components import COMPONENTS_SCHEMES
     from gibbs.datasets import (
         load_radon,
         load_radon_action_level,
@@ -39,6 +38,7 @@ def configurations():
         simulate_factors,
         simulate_slopes,
     )
+    from gibbs.factors import FACTORS_SCHEMES
     from gibbs.kernels import FAMILY_SCHEMES
     from gibbs.slopes import SLOPES_SCHEMES
 
@@ -59,9 +59,23 @@ def configurations():
     yield "two slopes", data, {"slopes": list(slopes)}
     for nested in (True, False):
         data, factors, _ = simulate_factors(12, 5, levels=4, nested=nested, seed=2)
-        for scheme in sorted(COMPONENTS_SCHEMES):
+        for scheme in sorted(FACTORS_SCHEMES):
             label = f"{'nested' if nested else 'crossed'} factors {scheme}"
             yield label, data, {"factors": factors, "scheme": scheme}
+    # The general kernel's combinations (gibbs.structures.mixed).
+    action_m1 = load_radon_action_level(uranium=False)
+    for family in ("logistic", "probit"):
+        for scheme in ("blocked", "collapsed"):
+            kwargs = {"family": family, "slopes": ["floor"], "scheme": scheme}
+            yield f"radon M3 {family} {scheme}", action_m1, kwargs
+    data, factors, _ = simulate_factors(12, 5, levels=4, nested=True, seed=2)
+    binary = data.replace(y=(data.y > np.median(data.y)).astype(float))
+    yield "nested factors logistic", binary, {"factors": factors, "family": "logistic"}
+    data, slopes, _ = simulate_slopes(8, 6, mean_slopes=(-0.5,), Sigma=np.diag([0.2, 0.1]), seed=1)
+    crossed = {"h": np.random.default_rng(3).choice(["a", "b", "c"], data.n)}
+    for scheme in ("blocked", "collapsed"):
+        kwargs = {"slopes": list(slopes), "factors": crossed, "scheme": scheme}
+        yield f"slopes and factors {scheme}", data, kwargs
 
 
 def main() -> None:

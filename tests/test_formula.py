@@ -118,7 +118,7 @@ def test_formula_builds_the_same_twin(radon_df):
 
 @pytest.mark.pymc
 def test_formula_builds_the_twin_of_slopes_and_of_several_factors(radon_df):
-    from reference_models.components_twin import build_components_twin
+    from reference_models.factors_twin import build_factors_twin
     from reference_models.reference import twin_from_formula
     from reference_models.slopes_twin import build_slopes_twin
 
@@ -132,7 +132,7 @@ def test_formula_builds_the_twin_of_slopes_and_of_several_factors(radon_df):
     df["band"] = df["band"] + np.where(np.arange(len(df)) % 2 == 0, "-a", "-b")
     crossed = twin_from_formula("log_radon ~ floor + (1 | county) + (1 | band)", df)
     m1 = HierarchicalData.from_dataframe(df, y="log_radon", group="county", x=["floor"])
-    reference = build_components_twin(m1, {"band": df["band"].to_numpy()})
+    reference = build_factors_twin(m1, {"band": df["band"].to_numpy()})
     point = reference.initial_point()
     assert crossed.compile_logp()(point) == reference.compile_logp()(point)
     assert "band_effect" in crossed.named_vars and "gamma_slope" in slopes.named_vars

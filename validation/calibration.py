@@ -2,7 +2,7 @@
 
 ``geweke(spec, sweep, ...)`` and ``sbc_batch(spec, sweep, ...)`` run the kernel's own battery
 (:mod:`validation.geweke`, :mod:`validation.slopes_calibration`,
-:mod:`validation.levels_calibration`, :mod:`validation.general_calibration`); ``sweep_under_test``
+:mod:`validation.factors_calibration`, :mod:`validation.general_calibration`); ``sweep_under_test``
 picks a scheme or a mutant of the spec by name. The resumable SBC with the NUTS engine and Dask
 (:class:`validation.sbc.SBC`) is the varying-intercept kernel's; the capability table
 (:mod:`validation.capabilities`) says so.
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from validation.factors_calibration import geweke_factors, sbc_factors
 from validation.general_calibration import geweke_general, sbc_general
 from validation.geweke import geweke_test
-from validation.levels_calibration import geweke_levels, sbc_levels
 from validation.mutant_catalogue import mutants_for
 from validation.slopes_calibration import geweke_slopes, sbc_slopes
 
@@ -46,10 +46,10 @@ CALIBRATIONS: dict[str, Calibration] = {
         ),
     ),
     "factors": Calibration(
-        geweke=lambda spec, sweep, **kw: geweke_levels(
+        geweke=lambda spec, sweep, **kw: geweke_factors(
             spec.data, spec.factor_labels, spec.priors, sweep, **kw
         ),
-        sbc_batch=lambda spec, sweep, **kw: sbc_levels(
+        sbc_batch=lambda spec, sweep, **kw: sbc_factors(
             spec.data, spec.factor_labels, spec.priors, sweep, **kw
         ),
     ),

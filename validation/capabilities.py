@@ -22,6 +22,7 @@ BATTERIES = (
     "geweke",
     "sbc",
     "sbc-resumable",
+    "pooling-baselines",
     "cli",
 )
 _DESCRIPTIONS = {
@@ -32,6 +33,7 @@ _DESCRIPTIONS = {
     "geweke": "Geweke joint-distribution test (API and gibbs-suite geweke)",
     "sbc": "SBC, every replication's chains in one batch (API and gibbs-suite sbc)",
     "sbc-resumable": "SBC with --resume, --engine nutpie/pymc and Dask",
+    "pooling-baselines": "compare's PSIS-LOO against Bayesian complete/no pooling, shrinkage plot",
     "cli": "gibbs-suite data / compare / geweke / sbc / bench",
 }
 _SBC_RESUMABLE_ONLY_INTERCEPTS = (
@@ -40,17 +42,26 @@ _SBC_RESUMABLE_ONLY_INTERCEPTS = (
 )
 
 
-def _row(kernel: str) -> dict[str, str | None]:
+_POOLING_GAUSSIAN_INTERCEPTS = (
+    "varying-intercept model only; for a binomial family a Bayesian no-pooling fit needs proper "
+    "priors on every group intercept (separated groups have none otherwise): the maximum "
+    "likelihood baselines stand in"
+)
+
+
+def _row(kernel: str, family: str) -> dict[str, str | None]:
     row: dict[str, str | None] = dict.fromkeys(BATTERIES)
     if kernel != "intercepts":
         row["sbc-resumable"] = _SBC_RESUMABLE_ONLY_INTERCEPTS
+    if (kernel, family) != ("intercepts", "gaussian"):
+        row["pooling-baselines"] = _POOLING_GAUSSIAN_INTERCEPTS
     return row
 
 
 # (structure, family) -> battery -> None when it runs, else the reason it is refused.
 CAPABILITIES: dict[tuple[str, str], dict[str, str | None]] = {
     (s, f): (
-        _row(IMPLEMENTATIONS[(s, f)].name)
+        _row(IMPLEMENTATIONS[(s, f)].name, f)
         if (s, f) in IMPLEMENTATIONS
         else dict.fromkeys(BATTERIES, "no kernel for this combination")
     )

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from gibbs.data import HierarchicalData
+from gibbs.families import FAMILY
 
 __all__ = ["build_parser", "load_dataset", "main"]
 
@@ -35,7 +36,7 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--family",
-        choices=["gaussian", "logistic", "probit"],
+        choices=list(FAMILY),
         default="gaussian",
         help="outcome model: gaussian (log radon; default), or logistic / probit (radon: house "
         "above the EPA action level of 4 pCi/L; synthetic: simulated binary outcomes)",
@@ -195,7 +196,7 @@ def load_model(args: argparse.Namespace) -> tuple[HierarchicalData, tuple[str, .
     if args.dataset == "election88":
         from gibbs.election88 import load_election88
 
-        if getattr(args, "family", "gaussian") == "gaussian":
+        if _family(args).outcome != "binomial":
             raise ValueError("--dataset election88 is binary: use --family logistic or probit")
         polls = load_election88(_election88_dir(args))
         return polls.data, (), polls.factors
@@ -207,9 +208,18 @@ def load_model(args: argparse.Namespace) -> tuple[HierarchicalData, tuple[str, .
             data, slopes, _ = datasets.simulate_slopes(
                 args.groups, args.group_size, beta=[0.5], seed=args.data_seed
             )
+            if _family(args).outcome == "binomial":  # binary outcomes: above the median
+                data = data.replace(y=(data.y > np.median(data.y)).astype(float))
     else:
         return load_dataset(args), (), {}
     return data, slopes, {}
+
+
+def _family(args: argparse.Namespace):
+    """Return the family object of ``--family``."""
+    from gibbs.families import get_family
+
+    return get_family(getattr(args, "family", "gaussian"))
 
 
 def _election88_dir(args: argparse.Namespace):
@@ -241,7 +251,7 @@ def load_dataset(args: argparse.Namespace) -> HierarchicalData:
     floor = args.model != "M0"
     uranium = args.model == "M2"
     family = getattr(args, "family", "gaussian")
-    binomial = family != "gaussian"
+    binomial = _family(args).outcome == "binomial"
     if args.dataset == "separation" and not binomial:
         raise ValueError("--dataset separation needs --family logistic or probit")
     if args.dataset == "radon":
@@ -300,7 +310,8 @@ def resolve_priors(args: argparse.Namespace, slopes: Sequence[str] = ()):
     if name is not None:
         return PRESETS[name]()
     if calibration is not None:  # sbc / geweke need proper priors
-        return PRESETS["binomial-calibration" if args.family != "gaussian" else calibration]()
+        fam = get_family(args.family)
+        return fam.calibration_priors(1) if fam.outcome == "binomial" else PRESETS[calibration]()
     if args.dataset == "election88" and not getattr(args, "formula", None):
         from gibbs.election88 import election88_priors
 
@@ -355,7 +366,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
         f"group sizes    min {q['min']:g}, q25 {q['q25']:g}, median {q['median']:g}, "
         f"q75 {q['q75']:g}, max {q['max']:g}"
     )
-    if args.family != "gaussian":
+    if _family(args).outcome == "binomial":
         import numpy as np
 
         trials = data.binomial_trials
@@ -373,7 +384,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
     if slopes:
         print(f"varying slopes {', '.join(slopes)} (by {data.group_dim})")
     if factors:
-        from gibbs.components import make_factors
+        from gibbs.factors import make_factors
 
         for f in make_factors(data, factors):
             kind = (
@@ -393,7 +404,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     )
     if args.dataset == "election88" and not args.formula:
         label = "election88 (Gelman & Hill section 14.1)"
-    if spec.family.name != "gaussian":
+    if spec.family.outcome == "binomial":
         label += f", {spec.data.y_name}"
     comparison, _, reference = run_compare(
         spec,
@@ -430,7 +441,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _reference_options(args: argparse.Namespace) -> dict:
     """NUTS settings a dataset's twin needs (the election88 twin: a low-rank mass matrix)."""
-    if args.dataset == "election88" and args.reference == "nutpie":
+    if args.dataset == "election88" and not args.formula:
         from gibbs.election88 import REFERENCE_OPTIONS
 
         return dict(REFERENCE_OPTIONS)

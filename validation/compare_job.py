@@ -26,60 +26,41 @@ def _say(msg: str, quiet: bool) -> None:
         print(msg, flush=True)
 
 
-def _baselines(
-    data: HierarchicalData, gibbs_idata, family: str = "gaussian"
-) -> tuple[pd.DataFrame, Any]:
-    from reference_models.pooling import (
-        complete_pooling,
-        complete_pooling_glm,
-        no_pooling,
-        no_pooling_glm,
-    )
+def _baselines(data: HierarchicalData, gibbs_idata, family) -> tuple[pd.DataFrame, Any]:
+    """Complete and no pooling (the family's classical fits) beside the multilevel means."""
+    import warnings
+
+    from reference_models.pooling import pooling_baselines
 
     post = gibbs_idata.posterior
-    if family != "gaussian":
-        import warnings
-
-        cp = complete_pooling_glm(data, family)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # reported in the table's note
-            npf = no_pooling_glm(data, family)
-        rows = [
-            {
-                "coefficient": name,
-                "complete pooling": cp.coef.loc[name, "estimate"],
-                "no pooling": npf.coef.loc[name, "estimate"],
-                "multilevel (Gibbs)": _multilevel_coefficient(post, name),
-            }
-            for name in data.x_names
-        ]
-        table = pd.DataFrame(
-            rows, columns=["coefficient", "complete pooling", "no pooling", "multilevel (Gibbs)"]
-        ).set_index("coefficient")
-        if npf.notes:
-            table.attrs["note"] = "no pooling: " + "; ".join(npf.notes)
-        return table, npf
-    cp, npf = complete_pooling(data), no_pooling(data)
-    rows = []
-    for name in data.x_names:
-        rows.append(
-            {
-                "coefficient": name,
-                "complete pooling": cp.coef.loc[name, "estimate"],
-                "no pooling": npf.coef.loc[name, "estimate"],
-                "multilevel (Gibbs)": _multilevel_coefficient(post, name),
-            }
-        )
-    rows.append(
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # reported in the table's note
+        cp, npf = pooling_baselines(data, family)
+    rows = [
         {
-            "coefficient": "sigma_y",
+            "coefficient": name,
+            "complete pooling": cp.coef.loc[name, "estimate"],
+            "no pooling": npf.coef.loc[name, "estimate"],
+            "multilevel (Gibbs)": _multilevel_coefficient(post, name),
+        }
+        for name in data.x_names
+    ]
+    rows += [  # the family's dispersion (sigma_y): the residual sd of the pooled fits
+        {
+            "coefficient": name,
             "complete pooling": cp.sigma,
             "no pooling": npf.sigma,
-            "multilevel (Gibbs)": float(post["sigma_y"].mean()),
+            "multilevel (Gibbs)": float(post[name].mean()),
         }
-    )
-    table = pd.DataFrame(rows).set_index("coefficient")
-    if npf.unestimable_groups:
+        for name in family.dispersion
+    ]
+    table = pd.DataFrame(
+        rows, columns=["coefficient", "complete pooling", "no pooling", "multilevel (Gibbs)"]
+    ).set_index("coefficient")
+    notes = getattr(npf, "notes", None)
+    if notes:
+        table.attrs["note"] = "no pooling: " + "; ".join(notes)
+    elif npf.unestimable_groups:
         table.attrs["note"] = f"no pooling cannot estimate {len(npf.unestimable_groups)} group(s)"
     return table, npf
 
@@ -108,6 +89,7 @@ def run_compare(
     """
     import gibbs
     from reference_models.reference import REFERENCES, compared_vars, fit_spec
+    from validation.capabilities import refusal
     from validation.compare import compare_posteriors
 
     data, priors, family = spec.data, spec.priors, spec.family.name
@@ -117,12 +99,11 @@ def run_compare(
         f"X = [{', '.join(data.x_names)}], U = [{', '.join(data.u_names)}]",
         quiet,
     )
-    if slopes:
-        _say(f"varying slopes by {data.group_dim}: {', '.join(slopes)}", quiet)
-    for f in spec.factors:
-        kind = "nested above the groups" if f.nested else "crossed"
-        _say(f"further factor {f.name}: {len(f.levels)} levels ({kind})", quiet)
+    for line in spec.describe():
+        _say(line, quiet)
     _say(f"family: {family}; priors: {priors}", quiet)
+    # The Bayesian pooling baselines (their PSIS-LOO, the shrinkage plot), where they exist.
+    no_pooling_fits = refusal(spec.structure, family, "pooling-baselines")
     start = time.perf_counter()
     g = gibbs.sample(
         spec,
@@ -162,29 +143,25 @@ def run_compare(
         comparison.reasons.append(f"NUTS had {divergences} divergent transitions")
         if comparison.verdict == "agree":
             comparison.verdict = "inconclusive"
-    baselines, npf = _baselines(data, g, family)
+    baselines, npf = _baselines(data, g, spec.family)
     loo = _loo_table({"gibbs": g, "nuts": r})
     from validation.predictive import loo_table
 
-    if family == "gaussian" and not slopes and not factors:
+    pooling_loo = None
+    if no_pooling_fits is None:
         pooling_loo = loo_table(data, sampler=reference, seed=seed, multilevel=g)[
             ["rank", "elpd_loo", "p_loo", "elpd_diff", "dse", "pareto_k>0.7"]
         ]
     else:
-        # A Bayesian no-pooling fit of binomial data needs proper priors on every group
-        # intercept (separated groups have none otherwise); the ML baselines above stand in.
-        pooling_loo = None
-    if slopes or factors:
-        _say(
-            "(PSIS-LOO against the Bayesian pooling baselines: varying-intercept model only)", quiet
-        )
+        _say(f"(PSIS-LOO against the Bayesian pooling baselines: {no_pooling_fits})", quiet)
     if not quiet:
         print()
         print(comparison)
         with pd.option_context("display.width", 140, "display.max_columns", 20):
             print(comparison.summary_table(10).to_string(float_format=lambda v: f"{v:.3f}"))
-            kind = "least squares" if family == "gaussian" else "maximum likelihood"
-            print(f"\npooling baselines ({kind}) and the multilevel posterior mean:")
+            print(
+                f"\npooling baselines ({spec.family.baseline}) and the multilevel posterior mean:"
+            )
             print(baselines.to_string(float_format=lambda v: f"{v:.3f}"))
             if "note" in baselines.attrs:
                 print(baselines.attrs["note"])
@@ -200,7 +177,7 @@ def run_compare(
 
         scalars = [v for v in names if v != "alpha"]
         ranked = {"Gibbs": g, "NUTS": r}
-        if slopes:  # the last varying coefficient's standard deviation: the slowest to mix
+        if "effect" in g.posterior["sigma_alpha"].dims:  # the last varying coefficient's sd
             import arviz as az
 
             ranked = {
@@ -213,13 +190,13 @@ def run_compare(
             forest_plot({"Gibbs": g, "NUTS": r}, scalars),
             *(rank_plot(v, "sigma_alpha", k) for k, v in ranked.items()),
         ]
-        if npf.group_intercepts is not None and not slopes and not factors:
+        if npf.group_intercepts is not None and no_pooling_fits is None:
             figures.append(shrinkage_plot(data, g, npf.group_intercepts))
         settings = {
             "dataset": dataset_label,
             "family": family,
-            **({"slopes": list(slopes)} if slopes else {}),
-            **({"factors": list(factors)} if factors else {}),
+            "slopes": list(slopes),
+            "factors": list(factors),
             "priors": priors.describe(),
             "scheme": scheme,
             "draws": draws,

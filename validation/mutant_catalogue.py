@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from validation.factors_mutants import FACTORS_MUTANTS
 from validation.general_mutants import GENERAL_MUTANTS
-from validation.levels_mutants import LEVELS_MUTANTS
 from validation.mutants import mutants_for as intercept_mutants
 from validation.slopes_mutants import SLOPES_MUTANTS
 
@@ -35,7 +35,7 @@ def _general(spec) -> dict:
 CATALOGUES: dict[str, Callable] = {
     "intercepts": _intercepts,
     "slopes": _sweeps(SLOPES_MUTANTS),
-    "factors": _sweeps(LEVELS_MUTANTS),
+    "factors": _sweeps(FACTORS_MUTANTS),
     "general": _general,
 }
 

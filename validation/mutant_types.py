@@ -4,7 +4,7 @@
 sweep of an extended model.
 
 The catalogues live in :mod:`validation.mutants`, :mod:`validation.binomial_mutants`,
-:mod:`validation.slopes_mutants` and :mod:`validation.levels_mutants`; this module is the base
+:mod:`validation.slopes_mutants` and :mod:`validation.factors_mutants`; this module is the base
 they share, so that none of them imports another.
 """
 
@@ -53,7 +53,7 @@ class SweepMutant:
     """A broken sweep of an extended model: ``schemes[scheme]`` with ``replaces`` swapped out.
 
     Used by the varying-slopes and several-levels catalogues
-    (:mod:`validation.slopes_mutants`, :mod:`validation.levels_mutants`).
+    (:mod:`validation.slopes_mutants`, :mod:`validation.factors_mutants`).
     """
 
     name: str

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from gibbs.data import HierarchicalData
-from gibbs.families import binomial_loglik
+from gibbs.families import get_family
 from gibbs.priors import Priors
 from validation.compare import holm_reject
 from validation.geweke import draw_prior, simulate_y
@@ -58,7 +58,8 @@ _NAMES = ("alpha", "beta", "gamma", "sigma_y", "sigma_alpha")
 
 def _names(family: str) -> tuple[str, ...]:
     """Parameters of the family, in the fixed order of the flattened draws."""
-    return _NAMES if family == "gaussian" else tuple(n for n in _NAMES if n != "sigma_y")
+    own = get_family(family).dispersion  # sigma_y exists for the Gaussian family only
+    return tuple(n for n in _NAMES if n != "sigma_y" or n in own)
 
 
 def _replication_seed(master: int, r: int) -> np.random.SeedSequence:
@@ -70,10 +71,8 @@ def _loglik(
 ) -> np.ndarray:
     """Return log p(y | theta) for a batch of parameter draws (leading axis)."""
     mu = alpha[..., data.group] + beta @ data.X.T
-    if family != "gaussian":
-        return np.sum(binomial_loglik(family, mu, y, data.binomial_trials), axis=-1)
-    z = (y - mu) / sigma_y[..., None]
-    return np.sum(-0.5 * (np.log(2 * np.pi) + z * z) - np.log(sigma_y[..., None]), axis=-1)
+    scale = None if sigma_y is None else sigma_y[..., None]
+    return np.sum(get_family(family).loglik(mu, y, data.binomial_trials, scale), axis=-1)
 
 
 def _flat(draws: dict[str, np.ndarray], family: str = "gaussian") -> np.ndarray:
@@ -89,8 +88,7 @@ def quantity_names(data: HierarchicalData, family: str = "gaussian") -> list[str
     """Names of the ranked quantities, in order."""
     names = [f"alpha[{g}]" for g in data.group_names]
     names += [f"beta[{x}]" for x in data.x_names] + [f"gamma[{u}]" for u in data.u_names]
-    scales = ["sigma_y", "sigma_alpha"] if family == "gaussian" else ["sigma_alpha"]
-    return [*names, *scales, "loglik"]
+    return [*names, *get_family(family).dispersion, "sigma_alpha", "loglik"]
 
 
 def _ranks(truth: np.ndarray, draws: np.ndarray, n_ranks: int) -> tuple[np.ndarray, int]:
@@ -283,7 +281,7 @@ def _run_task(task: _Task) -> list[dict[str, Any]]:
     Y = np.stack(Y)
     draws = task.engine.fit_chunk(data, task.priors, thetas, Y, seeds)  # (R, C, D, K)
     out = []
-    gaussian = family == "gaussian"
+    gaussian = bool(get_family(family).dispersion)
     for k, r in enumerate(task.replications):
         th = thetas[k]
         truth = _flat({n: getattr(th, n)[0] for n in _names(family)}, family)

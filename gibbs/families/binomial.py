@@ -21,7 +21,14 @@ from gibbs.data import HierarchicalData
 from gibbs.families.base import binomial_loglik, check_outcome, success_probability
 from gibbs.families.family import Family
 from gibbs.kernels.scales import truncated_normal_positive
-from gibbs.priors import Normal, Priors, SlopesPriors, binomial_default
+from gibbs.priors import (
+    Normal,
+    Priors,
+    SlopesPriors,
+    binary_calibration,
+    binomial_default,
+    slopes_calibration_priors,
+)
 
 __all__ = [
     "LOGISTIC",
@@ -123,6 +130,10 @@ class BinomialFamily(Family):
             return binomial_default()
         return SlopesPriors(beta=Normal(0.0, 2.5), gamma=Normal(0.0, 2.5))
 
+    def calibration_priors(self, K: int = 1) -> Any:
+        """N(0, 1) locations and IG(3, 2) sigma_alpha^2; for K > 1 the slopes-calibration set."""
+        return binary_calibration() if K == 1 else slopes_calibration_priors()
+
     def prepare(self, Y: np.ndarray, trials: np.ndarray) -> TrialLayout:
         """Return the trial layout of the outcomes."""
         return trial_layout(Y, trials)
@@ -153,5 +164,9 @@ class BinomialFamily(Family):
         return z0, trials * np.exp(-(z0**2)) / (2 * np.pi * prop * (1 - prop))
 
 
-LOGISTIC = BinomialFamily("logistic", fixed_weights=False)
-PROBIT = BinomialFamily("probit", fixed_weights=False)
+LOGISTIC = BinomialFamily(
+    "logistic", fixed_weights=False, outcome="binomial", baseline="maximum likelihood"
+)
+PROBIT = BinomialFamily(
+    "probit", fixed_weights=False, outcome="binomial", baseline="maximum likelihood"
+)

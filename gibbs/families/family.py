@@ -29,11 +29,17 @@ class Family:
         latent block redraws them every sweep (:meth:`augment`).
     dispersion : tuple of str
         The family's own parameters (``("sigma_y",)`` for the Gaussian family).
+    outcome : {"continuous", "binomial"}
+        What the outcome is: a dataset with both picks the matching column.
+    baseline : str
+        How the classical pooling baselines of this family are fitted.
     """
 
     name: str
     fixed_weights: bool
     dispersion: tuple[str, ...] = ()
+    outcome: str = "continuous"
+    baseline: str = "least squares"
 
     def check_outcome(self, data: HierarchicalData) -> None:
         """Raise ``ValueError`` for an outcome this family cannot model."""
@@ -44,6 +50,10 @@ class Family:
 
     def default_priors(self, K: int = 1) -> Any:
         """Return the default priors: ``Priors`` for K = 1, ``SlopesPriors`` for K > 1."""
+        raise NotImplementedError
+
+    def calibration_priors(self, K: int = 1) -> Any:
+        """Return proper, light-tailed priors for Geweke and SBC (finite test-function moments)."""
         raise NotImplementedError
 
     def prepare(self, Y: np.ndarray, trials: np.ndarray) -> Any:

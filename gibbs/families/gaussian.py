@@ -9,7 +9,12 @@ import numpy as np
 
 from gibbs.data import HierarchicalData
 from gibbs.families.family import Family
-from gibbs.priors import Priors, SlopesPriors
+from gibbs.priors import (
+    Priors,
+    SlopesPriors,
+    conjugate_inverse_gamma,
+    slopes_calibration_priors,
+)
 
 __all__ = ["GAUSSIAN", "GaussianFamily"]
 
@@ -38,6 +43,10 @@ class GaussianFamily(Family):
     def default_priors(self, K: int = 1) -> Any:
         """Gelman & Hill's: flat locations, uniform scales (Huang-Wand on Sigma for K > 1)."""
         return Priors() if K == 1 else SlopesPriors()
+
+    def calibration_priors(self, K: int = 1) -> Any:
+        """N(0, 2^2) locations and IG(3, 2) variances; for K > 1 the slopes-calibration set."""
+        return conjugate_inverse_gamma() if K == 1 else slopes_calibration_priors()
 
     def loglik(self, eta, y, trials, sigma_y=None) -> np.ndarray:
         """Log N(y | eta, sigma_y^2) per row."""

@@ -37,7 +37,7 @@ import numpy as np
 
 from gibbs.covariance import inverse_and_logdet
 from gibbs.data import HierarchicalData
-from gibbs.kernels.components import Factor, draw_factor_scales
+from gibbs.kernels.factors import Factor, draw_factor_scales
 from gibbs.kernels.scales import draw_centered_scale, draw_collapsed_scale, slice_cholesky
 from gibbs.structures.base import Block
 

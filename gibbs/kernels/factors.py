@@ -32,17 +32,17 @@ if TYPE_CHECKING:
     from gibbs.priors import Priors
 
 __all__ = [
-    "ComponentsModel",
-    "ComponentsState",
+    "FactorsModel",
+    "FactorsState",
     "Factor",
-    "collapsed_sigma_alpha_components",
+    "collapsed_sigma_alpha_factors",
     "draw_factor_scales",
-    "log_joint_components",
+    "log_joint_factors",
     "update_factor_scales",
     "update_locations",
-    "update_sigma_alpha_components",
+    "update_sigma_alpha_factors",
     "update_eta",
-    "update_sigma_y_components",
+    "update_sigma_y_factors",
     "update_small",
 ]
 
@@ -108,7 +108,7 @@ class Factor:
         )
 
 
-class ComponentsState(NamedTuple):
+class FactorsState(NamedTuple):
     """Sampler state for a batch of chains.
 
     Attributes
@@ -142,7 +142,7 @@ class ComponentsState(NamedTuple):
 
 
 @dataclass(frozen=True, eq=False)
-class ComponentsModel:
+class FactorsModel:
     """Data, factors, priors and the statistics every sweep reuses.
 
     Parameters
@@ -221,10 +221,10 @@ class ComponentsModel:
                 mu = mu + self.factor_effects(effects, k)[..., f.codes]
         return mu
 
-    def with_outcomes(self, Y: np.ndarray) -> ComponentsModel:
+    def with_outcomes(self, Y: np.ndarray) -> FactorsModel:
         """Return this model with one outcome vector per chain (Geweke and SBC batteries)."""
         Y = np.asarray(Y, dtype=float)
-        clone = object.__new__(ComponentsModel)
+        clone = object.__new__(FactorsModel)
         clone.__dict__.update(self.__dict__)
         J = self.data.n_groups
         object.__setattr__(clone, "c", Y @ self.W)
@@ -235,7 +235,7 @@ class ComponentsModel:
         return clone
 
 
-def _small_precision(state: ComponentsState, model: ComponentsModel) -> np.ndarray:
+def _small_precision(state: FactorsState, model: FactorsModel) -> np.ndarray:
     """Prior precision of the small block per chain: beta's and gamma's, then 1/sigma_f^2."""
     C = state.sigma_y.shape[0]
     P = np.broadcast_to(model.P_small, (C, *model.P_small.shape)).copy()
@@ -246,7 +246,7 @@ def _small_precision(state: ComponentsState, model: ComponentsModel) -> np.ndarr
     return P
 
 
-def update_small(streams, state: ComponentsState, model: ComponentsModel) -> ComponentsState:
+def update_small(streams, state: FactorsState, model: FactorsModel) -> FactorsState:
     """Draw s = (beta, gamma, every factor's effects) with every eta_j integrated out.
 
     Precision P_s + C/s2 - B0^T D^-1 B0 / s2^2 and right-hand side Pm_s + c/s2 -
@@ -275,14 +275,14 @@ def update_small(streams, state: ComponentsState, model: ComponentsModel) -> Com
     return state._replace(beta=small[:, :p], gamma=small[:, p : p + q], effects=small[:, p + q :])
 
 
-def _group_residual_sums(state: ComponentsState, model: ComponentsModel) -> np.ndarray:
+def _group_residual_sums(state: FactorsState, model: FactorsModel) -> np.ndarray:
     """Return sum_{i in j} (y_i - W_i s) per chain and group, shape (C, J)."""
     small = np.concatenate([state.beta, state.gamma, state.effects], axis=1)
     c_eta = np.broadcast_to(model.c_eta, state.eta.shape)
     return c_eta - np.einsum("ja,ca->cj", model.B0, small)
 
 
-def update_eta(streams, state: ComponentsState, model: ComponentsModel) -> ComponentsState:
+def update_eta(streams, state: FactorsState, model: FactorsModel) -> FactorsState:
     """Draw every eta_j from N(r_j / (s2 D_j), 1 / D_j), r_j its group's residual sum."""
     s2 = state.sigma_y[:, None] ** 2
     D = model.n_j / s2 + state.sigma_alpha[:, None] ** -2.0
@@ -291,7 +291,7 @@ def update_eta(streams, state: ComponentsState, model: ComponentsModel) -> Compo
     return state._replace(eta=eta, alpha=model.group_intercepts(state.gamma, state.effects, eta))
 
 
-def update_locations(streams, state: ComponentsState, model: ComponentsModel) -> ComponentsState:
+def update_locations(streams, state: FactorsState, model: FactorsModel) -> FactorsState:
     """Draw (beta, gamma, every factor's effects, every eta_j) jointly given the variances.
 
     :func:`update_small` (eta integrated out), then :func:`update_eta`: an exact joint draw.
@@ -299,9 +299,9 @@ def update_locations(streams, state: ComponentsState, model: ComponentsModel) ->
     return update_eta(streams, update_small(streams, state, model), model)
 
 
-def collapsed_sigma_alpha_components(
-    streams, state: ComponentsState, model: ComponentsModel
-) -> ComponentsState:
+def collapsed_sigma_alpha_factors(
+    streams, state: FactorsState, model: FactorsModel
+) -> FactorsState:
     """Draw sigma_alpha with every eta_j integrated out (partially collapsed; eta drawn next).
 
     Given s and sigma_y, each group's mean residual r_j / n_j is N(0, sigma_y^2/n_j +
@@ -321,7 +321,7 @@ def collapsed_sigma_alpha_components(
     return state._replace(sigma_alpha=sigma)
 
 
-def residual_ss_components(state: ComponentsState, model: ComponentsModel) -> np.ndarray:
+def residual_ss_factors(state: FactorsState, model: FactorsModel) -> np.ndarray:
     """Return sum_i (y_i - E[y_i])^2 per chain, from the precomputed statistics."""
     small = np.concatenate([state.beta, state.gamma, state.effects], axis=1)
     c = np.broadcast_to(model.c, small.shape)
@@ -335,23 +335,19 @@ def residual_ss_components(state: ComponentsState, model: ComponentsModel) -> np
     return np.maximum(model.yy - 2.0 * cross + quad, 0.0)
 
 
-def update_sigma_y_components(
-    streams, state: ComponentsState, model: ComponentsModel
-) -> ComponentsState:
+def update_sigma_y_factors(streams, state: FactorsState, model: FactorsModel) -> FactorsState:
     """Draw sigma_y given the residual sum of squares over the n rows."""
     sigma, aux = draw_centered_scale(
         streams,
         model.priors.sigma_y,
-        residual_ss_components(state, model),
+        residual_ss_factors(state, model),
         model.data.n,
         state.aux_y,
     )
     return state._replace(sigma_y=sigma, aux_y=aux)
 
 
-def update_sigma_alpha_components(
-    streams, state: ComponentsState, model: ComponentsModel
-) -> ComponentsState:
+def update_sigma_alpha_factors(streams, state: FactorsState, model: FactorsModel) -> FactorsState:
     """Draw sigma_alpha given sum_j eta_j^2 over the J groups."""
     ss = np.sum(state.eta**2, axis=1)
     sigma, aux = draw_centered_scale(
@@ -378,9 +374,7 @@ def draw_factor_scales(streams, priors, factors, effects_of, sigma_f, aux_f):
     return sigma_f, aux_f
 
 
-def update_factor_scales(
-    streams, state: ComponentsState, model: ComponentsModel
-) -> ComponentsState:
+def update_factor_scales(streams, state: FactorsState, model: FactorsModel) -> FactorsState:
     """Draw each sigma_f given the sum of its J_f squared effects."""
     sigma_f, aux_f = draw_factor_scales(
         streams,
@@ -393,11 +387,11 @@ def update_factor_scales(
     return state._replace(sigma_f=sigma_f, aux_f=aux_f)
 
 
-def log_joint_components(state: ComponentsState, model: ComponentsModel) -> np.ndarray:
+def log_joint_factors(state: FactorsState, model: FactorsModel) -> np.ndarray:
     """Log joint density of y and every parameter, per chain (improper priors unnormalized)."""
     n, pr = model.data.n, model.priors
     s = state.sigma_y
-    loglik = -0.5 * n * _LOG_2PI - n * np.log(s) - 0.5 * residual_ss_components(state, model) / s**2
+    loglik = -0.5 * n * _LOG_2PI - n * np.log(s) - 0.5 * residual_ss_factors(state, model) / s**2
 
     def normal(x, sd):
         return np.sum(-0.5 * _LOG_2PI - np.log(sd[:, None]) - 0.5 * (x / sd[:, None]) ** 2, 1)

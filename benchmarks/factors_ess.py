@@ -1,7 +1,7 @@
 """House < county < state on all-states radon: effective samples per second against PyMC NUTS
 and nutpie, and the cost of one Gibbs iteration against n and J.
 
-Usage: python benchmarks/levels_ess.py [--out benchmarks/results/levels_ess.json]
+Usage: python benchmarks/factors_ess.py [--out benchmarks/results/factors_ess.json]
 
 The model: log radon on floor (X) and county log-uranium (U), county intercepts centred on the
 uranium prediction plus their state's effect, 9 state effects with their own scale; default
@@ -23,12 +23,12 @@ import numpy as np
 from radon_ess import min_ess
 
 import gibbs
-from gibbs.components import COMPONENTS_SCHEMES
 from gibbs.datasets import load_radon_all, simulate_factors
-from reference_models.components_twin import (
-    build_components_twin,
-    components_var_names,
-    fit_components_reference,
+from gibbs.factors import FACTORS_SCHEMES
+from reference_models.factors_twin import (
+    build_factors_twin,
+    factors_var_names,
+    fit_factors_reference,
 )
 
 warnings.filterwarnings("ignore")
@@ -41,7 +41,7 @@ def gibbs_row(data, factors, scheme, seed):
     )
     total = time.perf_counter() - start
     a = idata.posterior.attrs
-    ess = min_ess(idata, components_var_names(data, list(factors)))
+    ess = min_ess(idata, factors_var_names(data, list(factors)))
     loop = a["tuning_time"] + a["sampling_time"]
     return {
         "sampler": f"gibbs:{scheme}",
@@ -56,8 +56,8 @@ def gibbs_row(data, factors, scheme, seed):
 def nuts_row(data, factors, sampler, parameterization, seed):
     start = time.perf_counter()
     if sampler == "pymc":
-        build_components_twin(data, factors, None, parameterization)
-    idata = fit_components_reference(
+        build_factors_twin(data, factors, None, parameterization)
+    idata = fit_factors_reference(
         data,
         factors,
         sampler=sampler,
@@ -68,7 +68,7 @@ def nuts_row(data, factors, sampler, parameterization, seed):
     )
     total = time.perf_counter() - start
     sampling = float(idata.posterior.attrs["sampling_time"])
-    ess = min_ess(idata, components_var_names(data, list(factors)))
+    ess = min_ess(idata, factors_var_names(data, list(factors)))
     return {
         "sampler": f"{'pymc:nuts' if sampler == 'pymc' else 'nutpie'} ({parameterization})",
         "sampling_only_s": sampling,
@@ -107,14 +107,14 @@ def _survey_dir():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="benchmarks/results/levels_ess.json")
+    parser.add_argument("--out", default="benchmarks/results/factors_ess.json")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3, help="Gibbs runs per scheme (median)")
     args = parser.parse_args()
     data, factors = load_radon_all(_survey_dir()).to_levels()
     gibbs.sample(data, factors=factors, draws=10, tune=10, progressbar=False)  # warm caches
     rows = []
-    for scheme in sorted(COMPONENTS_SCHEMES):
+    for scheme in sorted(FACTORS_SCHEMES):
         runs = [gibbs_row(data, factors, scheme, args.seed + r) for r in range(args.repeats)]
         rows.append(sorted(runs, key=lambda r: r["ess_per_s_end_to_end"])[len(runs) // 2])
         print(json.dumps(rows[-1]), flush=True)
@@ -145,7 +145,7 @@ def main():
     for row in scaling:
         print(json.dumps(row), flush=True)
     result = {
-        "command": "python benchmarks/levels_ess.py",
+        "command": "python benchmarks/factors_ess.py",
         "machine": {
             "python": platform.python_version(),
             "processor": platform.processor(),

@@ -6,18 +6,18 @@ import pytest
 from scipy import stats
 
 import gibbs
-from gibbs.components import COMPONENTS_SCHEMES, make_factors
 from gibbs.datasets import simulate_factors
-from gibbs.kernels.components import (
-    ComponentsModel,
-    ComponentsState,
+from gibbs.factors import FACTORS_SCHEMES, make_factors
+from gibbs.kernels.factors import (
+    FactorsModel,
+    FactorsState,
     update_factor_scales,
     update_locations,
 )
 from gibbs.priors import HalfCauchy, InverseGamma, Normal, Priors, UniformLogSigma
 from gibbs.streams import ChainStreams, chain_seed_sequences
-from validation.levels_calibration import geweke_levels, sbc_levels
-from validation.levels_mutants import LEVELS_MUTANTS
+from validation.factors_calibration import geweke_factors, sbc_factors
+from validation.factors_mutants import FACTORS_MUTANTS
 
 from .calibration import LEVEL
 from .stat_checks import gaussian_draws_match
@@ -48,7 +48,7 @@ def _fixed_state(model, n):
     d, F = model.data, len(model.factors)
     E = model.n_small - d.p - d.q
     zeros = np.zeros((n, d.n_groups))
-    return ComponentsState(
+    return FactorsState(
         alpha=zeros,
         eta=zeros,
         beta=np.zeros((n, d.p)),
@@ -98,7 +98,7 @@ def _location_draws(model, block):
 @pytest.mark.parametrize("priors", [Priors(), CALIBRATION], ids=["flat", "normal"])
 def test_joint_location_draw_matches_dense_conditional(nested, priors):
     data, factors = _design(nested)
-    model = ComponentsModel(data, make_factors(data, factors), priors)
+    model = FactorsModel(data, make_factors(data, factors), priors)
     assert model.factors[0].nested is nested
     ok, p = gaussian_draws_match(
         _location_draws(model, update_locations), *_dense_locations(model, priors), LEVEL
@@ -109,8 +109,8 @@ def test_joint_location_draw_matches_dense_conditional(nested, priors):
 @pytest.mark.parametrize("name", ["small_ignoring_group_variance", "eta_without_prior_precision"])
 def test_broken_location_draws_fail_the_dense_check(name):
     data, factors = _design(True)
-    model = ComponentsModel(data, make_factors(data, factors), Priors())
-    mutant = LEVELS_MUTANTS[name]
+    model = FactorsModel(data, make_factors(data, factors), Priors())
+    mutant = FACTORS_MUTANTS[name]
     sweep = [b for b in mutant.sweep if b.__name__ in (name, "update_small", "update_eta")]
 
     def block(streams, state, model):
@@ -127,29 +127,29 @@ def test_broken_location_draws_fail_the_dense_check(name):
 def test_factor_scale_draw_matches_closed_form():
     """Uniform prior on sigma_h: sigma_h^2 | b ~ SS / chi^2_(J_h - 1)."""
     data, factors = _design(True)
-    model = ComponentsModel(data, make_factors(data, factors), Priors())
+    model = FactorsModel(data, make_factors(data, factors), Priors())
     state = _fixed_state(model, N_DRAWS)
     b = np.array([0.4, -0.9, 0.3])
     state = state._replace(effects=np.tile(b, (N_DRAWS, 1)))
     dist = stats.invgamma((3 - 1) / 2, scale=b @ b / 2)
     draws = update_factor_scales(_streams(N_DRAWS), state, model).sigma_f[:, 0]
     assert stats.kstest(draws**2, dist.cdf).pvalue > LEVEL
-    wrong = LEVELS_MUTANTS["factor_scale_over_rows"].block(_streams(N_DRAWS), state, model)
+    wrong = FACTORS_MUTANTS["factor_scale_over_rows"].block(_streams(N_DRAWS), state, model)
     assert stats.kstest(wrong.sigma_f[:, 0] ** 2, dist.cdf).pvalue < LEVEL
 
 
 @pytest.mark.parametrize("nested", [True, False], ids=["nested", "crossed"])
-@pytest.mark.parametrize("scheme", sorted(COMPONENTS_SCHEMES))
+@pytest.mark.parametrize("scheme", sorted(FACTORS_SCHEMES))
 def test_every_levels_scheme_passes_geweke(scheme, nested):
-    result = geweke_levels(
-        *_design(nested), CALIBRATION, COMPONENTS_SCHEMES[scheme], seed=1, level=LEVEL
+    result = geweke_factors(
+        *_design(nested), CALIBRATION, FACTORS_SCHEMES[scheme], seed=1, level=LEVEL
     )
     assert result.passed, f"{result}\n{result.table}"
 
 
 @pytest.mark.parametrize("nested", [True, False], ids=["nested", "crossed"])
 def test_default_levels_scheme_passes_sbc(nested):
-    result = sbc_levels(*_design(nested), CALIBRATION, seed=1, level=LEVEL)
+    result = sbc_factors(*_design(nested), CALIBRATION, seed=1, level=LEVEL)
     assert result.passed, f"{result}\n{result.tests.sort_values('p_ecdf').head()}"
 
 
@@ -163,12 +163,12 @@ CAUGHT_BY = {
 }
 
 
-@pytest.mark.parametrize("name", tiered(sorted(LEVELS_MUTANTS), {"small_ignoring_group_variance"}))
+@pytest.mark.parametrize("name", tiered(sorted(FACTORS_MUTANTS), {"small_ignoring_group_variance"}))
 def test_every_levels_mutant_is_caught_by_geweke_or_sbc(name):
-    sweep = LEVELS_MUTANTS[name].sweep
+    sweep = FACTORS_MUTANTS[name].sweep
     design = _design(True)
-    geweke = geweke_levels(*design, CALIBRATION, sweep, seed=1, level=LEVEL)
-    sbc = sbc_levels(*design, CALIBRATION, sweep, seed=1, level=LEVEL)
+    geweke = geweke_factors(*design, CALIBRATION, sweep, seed=1, level=LEVEL)
+    sbc = sbc_factors(*design, CALIBRATION, sweep, seed=1, level=LEVEL)
     caught = {"geweke": not geweke.passed, "sbc": not sbc.passed}
     assert caught == CAUGHT_BY[name], (caught, geweke.table, sbc.tests)
 
@@ -278,5 +278,5 @@ def test_nested_formula_makes_the_finest_factor_the_group():
     parsed = parse_formula("y ~ x0 + u1 + (1 | h/group)", _frame(True))
     assert parsed.data.group_dim == "h:group" and list(parsed.factors) == ["h"]
     assert parsed.data.group_names[0].startswith("h")
-    model = ComponentsModel(parsed.data, make_factors(parsed.data, parsed.factors), Priors())
+    model = FactorsModel(parsed.data, make_factors(parsed.data, parsed.factors), Priors())
     assert model.factors[0].nested

@@ -1,4 +1,4 @@
-"""Geweke and SBC batteries for the model with further grouping factors (:mod:`gibbs.components`).
+"""Geweke and SBC batteries for the model with further grouping factors (:mod:`gibbs.factors`).
 
 The same tests as :mod:`validation.geweke` and :mod:`validation.sbc`, with this model's prior
 simulator, data simulator and test functions; SBC fits every replication's chains in one batch.
@@ -11,24 +11,24 @@ from typing import Any
 
 import numpy as np
 
-from gibbs.components import (
-    COMPONENTS_SCHEMES,
-    DEFAULT_COMPONENTS_SCHEME,
-    initial_state_components,
+from gibbs.data import HierarchicalData
+from gibbs.factors import (
+    DEFAULT_FACTORS_SCHEME,
+    FACTORS_SCHEMES,
+    initial_state_factors,
     make_factors,
 )
-from gibbs.data import HierarchicalData
-from gibbs.kernels.components import ComponentsModel, ComponentsState
+from gibbs.kernels.factors import FactorsModel, FactorsState
 from gibbs.priors import Priors
 from validation.geweke import GewekeResult, draw_location, draw_scale, run_geweke
 from validation.sbc import SBCResult, run_sbc_batch
 
-__all__ = ["draw_prior_levels", "geweke_levels", "sbc_levels", "simulate_y_levels"]
+__all__ = ["draw_prior_factors", "geweke_factors", "sbc_factors", "simulate_y_factors"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
-def draw_prior_levels(model: ComponentsModel, rng: np.random.Generator, size: int):
+def draw_prior_factors(model: FactorsModel, rng: np.random.Generator, size: int):
     """Draw ``size`` parameter sets from the (proper) priors of ``model``."""
     d, pr = model.data, model.priors
     gamma = draw_location(pr.gamma, rng, size, d.q)
@@ -41,7 +41,7 @@ def draw_prior_levels(model: ComponentsModel, rng: np.random.Generator, size: in
     effects = sd * rng.standard_normal(sd.shape)
     eta = sigma_alpha[:, None] * rng.standard_normal((size, d.n_groups))
     F = len(model.factors)
-    return ComponentsState(
+    return FactorsState(
         alpha=model.group_intercepts(gamma, effects, eta),
         eta=eta,
         beta=beta,
@@ -56,13 +56,13 @@ def draw_prior_levels(model: ComponentsModel, rng: np.random.Generator, size: in
     )
 
 
-def simulate_y_levels(state, model: ComponentsModel, rng: np.random.Generator) -> np.ndarray:
+def simulate_y_factors(state, model: FactorsModel, rng: np.random.Generator) -> np.ndarray:
     """Draw y ~ p(y | theta) for every parameter set, shape (size, n)."""
     mu = model.row_mean(state.beta, state.alpha, state.effects)
     return mu + state.sigma_y[:, None] * rng.standard_normal(mu.shape)
 
 
-def _test_functions(state, Y, model: ComponentsModel) -> dict[str, np.ndarray]:
+def _test_functions(state, Y, model: FactorsModel) -> dict[str, np.ndarray]:
     y_mean = Y.mean(axis=1)
     g = {
         "gamma[0]": state.gamma[:, 0],
@@ -86,7 +86,7 @@ def _test_functions(state, Y, model: ComponentsModel) -> dict[str, np.ndarray]:
     return g
 
 
-def geweke_levels(
+def geweke_factors(
     data: HierarchicalData,
     factors: Mapping[str, Any],
     priors: Priors,
@@ -104,12 +104,12 @@ def geweke_levels(
     Parameters as :func:`validation.geweke.geweke_test`; proper priors with finite fourth
     moments on every scale (the functions include variances).
     """
-    base = ComponentsModel(data, make_factors(data, factors), priors)
+    base = FactorsModel(data, make_factors(data, factors), priors)
     return run_geweke(
         base,
-        sweep or COMPONENTS_SCHEMES[DEFAULT_COMPONENTS_SCHEME],
-        lambda rng, size: draw_prior_levels(base, rng, size),
-        lambda state, rng: simulate_y_levels(state, base, rng),
+        sweep or FACTORS_SCHEMES[DEFAULT_FACTORS_SCHEME],
+        lambda rng, size: draw_prior_factors(base, rng, size),
+        lambda state, rng: simulate_y_factors(state, base, rng),
         lambda state, Y: _test_functions(state, Y, base),
         chains=chains,
         iterations=iterations,
@@ -126,7 +126,7 @@ def _flat(state_like: dict[str, np.ndarray]) -> np.ndarray:
     return np.concatenate([*parts, *scales, state_like["sigma_f"]], axis=-1)
 
 
-def _quantities(model: ComponentsModel) -> list[str]:
+def _quantities(model: FactorsModel) -> list[str]:
     d = model.data
     names = [f"alpha[{g}]" for g in d.group_names] + [f"beta[{x}]" for x in d.x_names]
     names += [f"gamma[{u}]" for u in d.u_names]
@@ -142,7 +142,7 @@ def _loglik(model, beta, alpha, effects, sigma_y, y):
     return np.sum(-0.5 * (_LOG_2PI + z * z) - np.log(sigma_y[..., None]), axis=-1)
 
 
-def sbc_levels(
+def sbc_factors(
     data: HierarchicalData,
     factors: Mapping[str, Any],
     priors: Priors,
@@ -161,15 +161,15 @@ def sbc_levels(
     As :func:`validation.slopes_calibration.sbc_slopes`: ranks of every alpha_j, beta, gamma,
     factor effect, scale and the log-likelihood among ESS-thinned draws.
     """
-    base = ComponentsModel(data, make_factors(data, factors), priors)
+    base = FactorsModel(data, make_factors(data, factors), priors)
     keep = ("alpha", "beta", "gamma", "effects", "sigma_y", "sigma_alpha", "sigma_f")
     return run_sbc_batch(
         base,
-        sweep or COMPONENTS_SCHEMES[DEFAULT_COMPONENTS_SCHEME],
-        lambda rng, size: draw_prior_levels(base, rng, size),
-        lambda state, rng: simulate_y_levels(state, base, rng),
-        lambda y, streams: initial_state_components(
-            ComponentsModel(data.replace(y=y), base.factors, priors), streams
+        sweep or FACTORS_SCHEMES[DEFAULT_FACTORS_SCHEME],
+        lambda rng, size: draw_prior_factors(base, rng, size),
+        lambda state, rng: simulate_y_factors(state, base, rng),
+        lambda y, streams: initial_state_factors(
+            FactorsModel(data.replace(y=y), base.factors, priors), streams
         ),
         lambda st: _flat({k: getattr(st, k) for k in keep}),
         lambda st, Y: _loglik(base, st.beta, st.alpha, st.effects, st.sigma_y, Y),

@@ -1,4 +1,4 @@
-"""PyMC twin of the model with further grouping factors (:mod:`gibbs.components`).
+"""PyMC twin of the model with further grouping factors (:mod:`gibbs.factors`).
 
     y_i      ~ Normal(alpha[g(i)] + X_i beta + sum_{f crossed} b_f[f(i)], sigma_y)
     alpha_j  = U_j gamma + sum_{f nested} b_f[f(j)] + sigma_alpha * eta_z_j     (non-centered)
@@ -15,15 +15,15 @@ import numpy as np
 
 from gibbs.data import HierarchicalData
 from gibbs.inference_data import OBS_DIM
-from gibbs.kernels.components import ComponentsModel
+from gibbs.kernels.factors import FactorsModel
 from gibbs.priors import Priors, default_priors
 from reference_models.sampling import fit_cached
 from reference_models.twins import PARAMETERIZATIONS, data_fingerprint, location_rv, scale_rv
 
-__all__ = ["build_components_twin", "components_var_names", "fit_components_reference"]
+__all__ = ["build_factors_twin", "factors_var_names", "fit_factors_reference"]
 
 
-def components_var_names(data: HierarchicalData, factor_names) -> list[str]:
+def factors_var_names(data: HierarchicalData, factor_names) -> list[str]:
     """Posterior variables shared by the Gibbs output and the twin."""
     names = ["alpha", *(["beta"] if data.p else []), "gamma", "sigma_y", "sigma_alpha"]
     for f in factor_names:
@@ -31,7 +31,7 @@ def components_var_names(data: HierarchicalData, factor_names) -> list[str]:
     return names
 
 
-def build_components_twin(
+def build_factors_twin(
     data: HierarchicalData,
     factors,
     priors: Priors | None = None,
@@ -49,12 +49,12 @@ def build_components_twin(
     """
     import pymc as pm
 
-    from gibbs.components import make_factors
+    from gibbs.factors import make_factors
 
     if parameterization not in PARAMETERIZATIONS:
         raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}")
     priors = priors if priors is not None else default_priors()
-    gm = ComponentsModel(data, make_factors(data, factors), priors)
+    gm = FactorsModel(data, make_factors(data, factors), priors)
     coords = dict(data.coords)
     coords[OBS_DIM] = np.arange(data.n)
     for f in gm.factors:
@@ -90,7 +90,7 @@ def build_components_twin(
     return model
 
 
-def fit_components_reference(
+def fit_factors_reference(
     data: HierarchicalData,
     factors,
     priors: Priors | None = None,
@@ -107,7 +107,7 @@ def fit_components_reference(
     """
     priors = priors if priors is not None else default_priors()
     key = (
-        "components",
+        "factors",
         data_fingerprint(data),
         tuple((k, tuple(map(str, v))) for k, v in factors.items()),
         repr(priors),
@@ -115,13 +115,13 @@ def fit_components_reference(
     )
     return fit_cached(
         key,
-        lambda: build_components_twin(data, factors, priors, parameterization),
+        lambda: build_factors_twin(data, factors, priors, parameterization),
         data.y,
         sampler,
         attrs={
             "parameterization": parameterization,
             "priors": repr(priors),
-            "compared_vars": components_var_names(data, list(factors)),
+            "compared_vars": factors_var_names(data, list(factors)),
         },
         **sampling,
     )

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 import gibbs
-from gibbs.components import make_factors
 from gibbs.datasets import simulate_factors
-from gibbs.kernels.components import ComponentsModel, ComponentsState, log_joint_components
+from gibbs.factors import make_factors
+from gibbs.kernels.factors import FactorsModel, FactorsState, log_joint_factors
 from gibbs.priors import HalfNormal, HalfStudentT, InverseGamma, Normal, Priors
-from reference_models.components_twin import build_components_twin
+from reference_models.factors_twin import build_factors_twin
 from validation.build_goldens import GOLDENS, load_golden
 from validation.compare import compare_posteriors
-from validation.levels_mutants import LEVELS_MUTANTS
+from validation.factors_mutants import FACTORS_MUTANTS
 
 PRIORS = {
     "default": Priors(),
@@ -59,7 +59,7 @@ def _twin_logp(twin, model, pt):
 
 def _gibbs_logp(model, pt):
     one = lambda v: np.atleast_1d(v)[None]  # noqa: E731
-    state = ComponentsState(
+    state = FactorsState(
         alpha=one(model.group_intercepts(pt["gamma"], pt["effects"], pt["eta"])),
         eta=one(pt["eta"]),
         beta=one(pt["beta"]),
@@ -72,7 +72,7 @@ def _gibbs_logp(model, pt):
         aux_alpha=np.ones(1),
         aux_f=np.ones((1, 1)),
     )
-    return float(log_joint_components(state, model)[0])
+    return float(log_joint_factors(state, model)[0])
 
 
 @pytest.mark.parametrize("nested", [True, False], ids=["nested", "crossed"])
@@ -80,8 +80,8 @@ def _gibbs_logp(model, pt):
 def test_twin_log_density_equals_gibbs_log_joint(nested, name):
     data, factors, _ = simulate_factors(8, 4, levels=3, nested=nested, seed=2)
     priors = PRIORS[name]
-    model = ComponentsModel(data, make_factors(data, factors), priors)
-    twin = build_components_twin(data, factors, priors, "centered")
+    model = FactorsModel(data, make_factors(data, factors), priors)
+    twin = build_factors_twin(data, factors, priors, "centered")
     rng = np.random.default_rng(0)
     points = [_point(rng, model) for _ in range(4)]
     twin_lp = np.array([_twin_logp(twin, model, p) for p in points])
@@ -89,7 +89,7 @@ def test_twin_log_density_equals_gibbs_log_joint(nested, name):
     np.testing.assert_allclose(np.diff(twin_lp), np.diff(gibbs_lp), rtol=1e-8, atol=1e-8)
     # Negative control: the same points under the other nesting give other differences.
     other = simulate_factors(8, 4, levels=3, nested=not nested, seed=2)[1]
-    other_model = ComponentsModel(data, make_factors(data, other), priors)
+    other_model = FactorsModel(data, make_factors(data, other), priors)
     other_lp = np.array([_gibbs_logp(other_model, p) for p in points])
     assert np.max(np.abs(np.diff(other_lp) - np.diff(twin_lp))) > 1e-3
 
@@ -119,7 +119,7 @@ def test_three_level_mutant_is_caught_on_radon(all_states, all_states_reference)
     case = all_states
     broken = sample_sweep(
         case.data,
-        LEVELS_MUTANTS["small_ignoring_group_variance"].sweep,
+        FACTORS_MUTANTS["small_ignoring_group_variance"].sweep,
         "broken",
         draws=1000,
         seed=1,

@@ -1,4 +1,4 @@
-"""Deliberately broken samplers of the model with further grouping factors (gibbs.components).
+"""Deliberately broken samplers of the model with further grouping factors (gibbs.factors).
 
 Each mutant replaces one block of a correct sweep with a plausible slip; the harness must catch
 each of them.
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from gibbs.components import COMPONENTS_SCHEMES
-from gibbs.kernels import components as k
+from gibbs.factors import FACTORS_SCHEMES
+from gibbs.kernels import factors as k
 from gibbs.kernels.scales import draw_centered_scale
 from validation.mutant_types import SweepMutant
 
-__all__ = ["LEVELS_MUTANTS"]
+__all__ = ["FACTORS_MUTANTS"]
 
 
 def factor_scale_over_rows(streams, state, model):
@@ -47,10 +47,10 @@ def eta_without_prior_precision(streams, state, model):
 
 
 def _mutant(name: str, scheme: str, replaces, block) -> SweepMutant:
-    return SweepMutant(name, COMPONENTS_SCHEMES, scheme, replaces, block)
+    return SweepMutant(name, FACTORS_SCHEMES, scheme, replaces, block)
 
 
-LEVELS_MUTANTS = {
+FACTORS_MUTANTS = {
     m.name: m
     for m in [
         _mutant(

@@ -8,13 +8,13 @@
 
 A factor constant within every group is nested above the groups (house < county < state: each
 county's intercept is centred on its uranium prediction plus its state's effect); any other factor
-is crossed with them. The kernels are in :mod:`gibbs.kernels.components`; each factor's scale
+is crossed with them. The kernels are in :mod:`gibbs.kernels.factors`; each factor's scale
 prior is ``Priors.factor_scales[name]`` (uniform by default). The output has, besides the
 varying-intercept model's variables (alpha includes the nested effects), ``<factor>_effect``
 (dims: the factor) and ``sigma_<factor>`` for every factor.
 
 With few levels (8 states) the posterior of a factor's scale depends on its prior: see
-docs/levels.md.
+docs/factors.md.
 """
 
 from __future__ import annotations
@@ -26,49 +26,49 @@ import numpy as np
 
 from gibbs.data import HierarchicalData
 from gibbs.inference_data import OBS_DIM
-from gibbs.kernels.components import (
-    ComponentsModel,
-    ComponentsState,
+from gibbs.kernels.factors import (
     Factor,
-    collapsed_sigma_alpha_components,
+    FactorsModel,
+    FactorsState,
+    collapsed_sigma_alpha_factors,
     update_eta,
     update_factor_scales,
     update_locations,
-    update_sigma_alpha_components,
-    update_sigma_y_components,
+    update_sigma_alpha_factors,
+    update_sigma_y_factors,
     update_small,
 )
 from gibbs.streams import ChainStreams
 
 __all__ = [
-    "COMPONENTS_SCHEMES",
-    "components_inference_data",
-    "initial_state_components",
+    "FACTORS_SCHEMES",
+    "factors_inference_data",
+    "initial_state_factors",
     "make_factors",
 ]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
-COMPONENTS_SCHEMES = {
+FACTORS_SCHEMES = {
     # Every location (beta, gamma, the factors' effects, the group deviations) in one Gaussian
     # block, then the variances.
     "blocked": (
         update_locations,
-        update_sigma_y_components,
-        update_sigma_alpha_components,
+        update_sigma_y_factors,
+        update_sigma_alpha_factors,
         update_factor_scales,
     ),
     # (beta, gamma, effects), then sigma_alpha, with the group deviations integrated out; then
     # the deviations, sigma_y and the factors' scales.
     "collapsed": (
         update_small,
-        collapsed_sigma_alpha_components,
+        collapsed_sigma_alpha_factors,
         update_eta,
-        update_sigma_y_components,
+        update_sigma_y_factors,
         update_factor_scales,
     ),
 }
-DEFAULT_COMPONENTS_SCHEME = "collapsed"
+DEFAULT_FACTORS_SCHEME = "collapsed"
 
 
 def make_factors(data: HierarchicalData, factors: Mapping[str, Any]) -> tuple[Factor, ...]:
@@ -78,9 +78,9 @@ def make_factors(data: HierarchicalData, factors: Mapping[str, Any]) -> tuple[Fa
     return tuple(Factor.from_labels(name, labels, data) for name, labels in factors.items())
 
 
-def initial_state_components(
-    model: ComponentsModel, streams: ChainStreams, init: Mapping[str, Any] | None = None
-) -> ComponentsState:
+def initial_state_factors(
+    model: FactorsModel, streams: ChainStreams, init: Mapping[str, Any] | None = None
+) -> FactorsState:
     """Over-dispersed initial values, one set per chain, from each chain's ``init`` stream.
 
     (beta, gamma) start at the complete-pooling least-squares fit plus two standard errors of
@@ -119,7 +119,7 @@ def initial_state_components(
     sd = np.repeat(values["sigma_f"], np.diff(model.offsets), axis=1)
     effects = sd * z[:, m + 2 + F : m + 2 + F + E]
     eta = values["sigma_alpha"][:, None] * z[:, m + 2 + F + E :]
-    return ComponentsState(
+    return FactorsState(
         alpha=model.group_intercepts(values["gamma"], effects, eta),
         eta=eta,
         effects=effects,
@@ -130,8 +130,8 @@ def initial_state_components(
     )
 
 
-def components_inference_data(
-    model: ComponentsModel,
+def factors_inference_data(
+    model: FactorsModel,
     store: dict[str, np.ndarray],
     keep_alpha: np.ndarray,
     attrs: dict[str, Any],
