@@ -54,7 +54,7 @@ REGIONS = ("Northeast", "Midwest", "South", "West", "DC")
 
 # NUTS settings of the twin: the non-centered effects at a high target acceptance (the many
 # small factors and the intercept they share make a funnel and a ridge; docs/harness.md).
-REFERENCE_OPTIONS = {"parameterization": "noncentered", "target_accept": 0.99}
+REFERENCE_OPTIONS = {"parameterization": "noncentered", "target_accept": 0.999}
 
 
 def election88_priors() -> Priors:

@@ -84,7 +84,7 @@ def sweep_under_test(spec, scheme: str | None = None, mutant: str | None = None)
     scheme = scheme or spec.default_scheme
     if scheme not in schemes:
         raise ValueError(
-            f"scheme {scheme!r} does not exist for {spec.structure} x {spec.family.name}; choose "
-            f"one of {sorted(schemes)}"
+            f"scheme {scheme!r} does not exist for the {spec.family.name} family with "
+            f"{spec.structure}; choose one of {sorted(schemes)}"
         )
     return schemes[scheme]

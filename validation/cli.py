@@ -11,10 +11,8 @@ import json
 import sys
 from collections.abc import Sequence
 
-import numpy as np
-
-from gibbs.data import HierarchicalData
 from gibbs.families import FAMILY
+from validation.catalogue import load_dataset, load_model
 
 __all__ = ["build_parser", "load_dataset", "main"]
 
@@ -143,148 +141,11 @@ def _add_calibration_options(
     parser.add_argument("--out", default=out, help="output folder")
 
 
-def dataset_frame(args: argparse.Namespace):
-    """Return the table of ``--dataset`` that a ``--formula`` is evaluated on (a row per unit)."""
-    import numpy as np
-
-    from gibbs import datasets
-
-    if args.dataset == "radon":
-        houses, counties = datasets.load_radon_frame()
-        frame = houses.join(counties, on="county")
-    elif args.dataset == "radon-all":
-        frame = datasets.load_radon_all(args.data_dir).houses
-        if args.states:
-            frame = frame[frame["state"].isin(args.states)]
-        frame = frame.dropna(subset=["floor", "log_uranium"]).reset_index(drop=True)
-        # A few counties have no name in cty.dat: their key names them.
-        frame["county"] = frame["county"].fillna(frame["county_key"])
-    else:
-        args = argparse.Namespace(**{**vars(args), "formula": None})
-        data = load_dataset(args)
-        return _frame_of(data)
-    frame = frame.assign(
-        above_action_level=(frame["log_radon"] > np.log(datasets.EPA_ACTION_LEVEL)).astype(float)
-    )
-    return frame
-
-
-def _frame_of(data: HierarchicalData):
-    """One row per individual: y, the X columns, the group label and the U columns."""
-    import pandas as pd
-
-    frame = pd.DataFrame(data.X, columns=list(data.x_names))
-    frame.insert(0, data.y_name, data.y)
-    frame[data.group_dim] = np.asarray(data.group_names, dtype=object)[data.group]
-    for k, name in enumerate(data.u_names[1:], start=1):
-        frame[name] = data.U[data.group, k]
-    if data.trials is not None:
-        frame["trials"] = data.trials
-    return frame
-
-
-def load_model(args: argparse.Namespace) -> tuple[HierarchicalData, tuple[str, ...], dict]:
-    """Return the data, varying slopes and further factors of ``--dataset/--model/--formula``."""
-    from gibbs import datasets
-
-    if getattr(args, "formula", None):
-        from gibbs.formula import parse_formula
-
-        frame = dataset_frame(args)
-        trials = "trials" if "trials" in frame.columns else None
-        return parse_formula(args.formula, frame, trials=trials)
-    if args.dataset == "election88":
-        from gibbs.election88 import load_election88
-
-        if _family(args).outcome != "binomial":
-            raise ValueError("--dataset election88 is binary: use --family logistic or probit")
-        polls = load_election88(_election88_dir(args))
-        return polls.data, (), polls.factors
-    if getattr(args, "model", None) == "M3":
-        if args.dataset in ("radon", "radon-all"):
-            m1 = argparse.Namespace(**{**vars(args), "model": "M1"})
-            data, slopes = load_dataset(m1), ("floor",)
-        else:
-            data, slopes, _ = datasets.simulate_slopes(
-                args.groups, args.group_size, beta=[0.5], seed=args.data_seed
-            )
-            if _family(args).outcome == "binomial":  # binary outcomes: above the median
-                data = data.replace(y=(data.y > np.median(data.y)).astype(float))
-    else:
-        return load_dataset(args), (), {}
-    return data, slopes, {}
-
-
 def _family(args: argparse.Namespace):
     """Return the family object of ``--family``."""
     from gibbs.families import get_family
 
     return get_family(getattr(args, "family", "gaussian"))
-
-
-def _election88_dir(args: argparse.Namespace):
-    """--data-dir, else $GIBBS_SUITE_ELECTION88_DIR, else the shared data beside a checkout."""
-    import os
-    from pathlib import Path
-
-    from gibbs.election88 import ELECTION88_DIR_ENV
-
-    if args.data_dir or os.environ.get(ELECTION88_DIR_ENV):
-        return args.data_dir
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "election88"
-    return shared if shared.is_dir() else None
-
-
-def load_dataset(args: argparse.Namespace) -> HierarchicalData:
-    """Build the dataset named by the parsed ``--dataset``, ``--family`` and ``--formula``."""
-    import numpy as np
-
-    from gibbs import datasets
-
-    if getattr(args, "formula", None):
-        from gibbs.formula import from_formula
-
-        frame = dataset_frame(args)
-        trials = "trials" if "trials" in frame.columns else None
-        return from_formula(args.formula, frame, trials=trials)
-
-    floor = args.model != "M0"
-    uranium = args.model == "M2"
-    family = getattr(args, "family", "gaussian")
-    binomial = _family(args).outcome == "binomial"
-    if args.dataset == "separation" and not binomial:
-        raise ValueError("--dataset separation needs --family logistic or probit")
-    if args.dataset == "radon":
-        if binomial:
-            return datasets.load_radon_action_level(uranium=uranium, floor=floor)
-        return datasets.load_radon(uranium=uranium, floor=floor)
-    if args.dataset == "radon-all":
-        survey = datasets.load_radon_all(args.data_dir)
-        data = survey.to_hierarchical(args.states, floor=floor, uranium=uranium)
-        if binomial:
-            above = data.y > np.log(datasets.EPA_ACTION_LEVEL)
-            data = data.replace(y=above.astype(float))
-        return data
-    if args.dataset == "separation":
-        sizes = 2 + np.arange(args.groups) % 5  # 2..6 rows per group
-        data, _ = datasets.simulate_binomial(
-            args.groups,
-            sizes,
-            family=family,
-            gamma=(0.0, 0.5),
-            sigma_alpha=2.0,
-            seed=args.data_seed,
-        )
-        return data
-    if binomial:
-        data, _ = datasets.simulate_binomial(
-            args.groups, args.group_size, family=family, trials=args.trials, seed=args.data_seed
-        )
-        return data
-    data, _ = datasets.simulate_hierarchical(
-        n_groups=args.groups, group_sizes=args.group_size, seed=args.data_seed
-    )
-    return data
 
 
 def resolve_priors(args: argparse.Namespace, slopes: Sequence[str] = ()):
