@@ -70,13 +70,18 @@ def run(
     tune: int,
     thin: int,
     recorder: Recorder,
-    dtype: Any,
-    progress: Progress,
+    dtype: Any = np.float64,
+    progress: Progress | None = None,
+    refresh: Any = None,
 ) -> tuple[dict[str, np.ndarray], int, dict[str, float]]:
     """Run the sweeps and collect thinned draws; returns (storage, draws kept, timings).
 
-    A ``KeyboardInterrupt`` stops the loop and keeps every draw finished so far.
+    The one sampling loop: ``gibbs.sample``, and batched over replications the Geweke and SBC
+    batteries. ``refresh(state, model) -> model``, called after every sweep, gives the next sweep
+    another model (Geweke's successive-conditional simulator draws new outcomes there). A
+    ``KeyboardInterrupt`` stops the loop and keeps every draw finished so far.
     """
+    progress = progress if progress is not None else Progress(1, "", False)
     C = streams.chains
     store: dict[str, np.ndarray] = {}
     total = tune + draws * thin
@@ -87,6 +92,8 @@ def run(
         for it in range(total):
             for block in sweep:
                 state = block(streams, state, model)
+            if refresh is not None:
+                model = refresh(state, model)
             if it == tune - 1:
                 timings["tuning_time"] = time.perf_counter() - t0
             if it >= tune and (it - tune) % thin == thin - 1:

@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from gibbs.data import HierarchicalData
+from gibbs.driver import run
 from gibbs.families import normalize_family, success_probability
 from gibbs.kernels.binomial import BinomialModel, BinomialState
 from gibbs.kernels.gaussian import GaussianModel, State
@@ -35,6 +36,7 @@ from gibbs.priors import (
     Priors,
 )
 from gibbs.streams import ChainStreams, chain_seed_sequences
+from gibbs.structures.base import Recorder
 from validation.compare import holm_reject
 
 __all__ = [
@@ -279,16 +281,24 @@ def run_geweke(
     g_mc = functions(theta, simulate(theta, mc_rng))
     streams = ChainStreams(chain_seed_sequences(stream_ss, chains)[1])
     state = draw(sc_rng, chains)
-    Y = simulate(state, sc_rng)
-    traces: dict[str, np.ndarray] = {}
-    for it in range(burn + iterations):
-        model = base.with_outcomes(Y)
-        for block in sweep:
-            state = block(streams, state, model)
-        Y = simulate(state, sc_rng)
-        if it >= burn:
-            for name, value in functions(state, Y).items():
-                traces.setdefault(name, np.empty((chains, iterations)))[:, it - burn] = value
+    outcomes = [simulate(state, sc_rng)]
+
+    def refresh(state, model):
+        # Successive-conditional: a fresh y given the new theta, and the model that holds it.
+        outcomes[0] = simulate(state, sc_rng)
+        return base.with_outcomes(outcomes[0])
+
+    traces, _, _ = run(
+        base.with_outcomes(outcomes[0]),
+        sweep,
+        state,
+        streams,
+        draws=iterations,
+        tune=burn,
+        thin=1,
+        recorder=Recorder(record=lambda st: functions(st, outcomes[0]), float_names=()),
+        refresh=refresh,
+    )
     return compare_means(g_mc, traces, level)
 
 

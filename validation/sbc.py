@@ -35,8 +35,10 @@ import pandas as pd
 from scipy import stats as sps
 
 from gibbs.data import HierarchicalData
+from gibbs.driver import run
 from gibbs.families import get_family
 from gibbs.priors import Priors
+from gibbs.structures.base import Recorder
 from validation.compare import holm_reject
 from validation.geweke import draw_prior, simulate_y
 
@@ -161,14 +163,18 @@ class GibbsEngine:
             design = BinomialModel(data.replace(y=Y[0]), priors, self.family)
             state = initial_state_binomial(design, streams)
         model = design.with_outcomes(np.repeat(Y, C, axis=0))
-        out = {name: [] for name in names}
-        for it in range(self.tune + self.draws):
-            for block in sweep:
-                state = block(streams, state, model)
-            if it >= self.tune:
-                for name in names:
-                    out[name].append(getattr(state, name))
-        draws = {k: np.stack(v, axis=1) for k, v in out.items()}  # (R*C, draws, ...)
+        draws, _, _ = run(  # (R*C, draws, ...) per parameter
+            model,
+            sweep,
+            state,
+            streams,
+            draws=self.draws,
+            tune=self.tune,
+            thin=1,
+            recorder=Recorder(
+                record=lambda st: {name: getattr(st, name) for name in names}, float_names=()
+            ),
+        )
         flat = _flat(draws, self.family)
         return flat.reshape(R, C, self.draws, -1)
 
@@ -585,13 +591,22 @@ def run_sbc_batch(
             for parts in zip(*starts, strict=True)
         ]
     )
-    kept = []
-    for it in range(tune + draws):
-        for block in sweep:
-            state = block(streams, state, model)
-        if it >= tune:
-            kept.append(np.concatenate([flatten(state), loglik(state, Y_chains)[:, None]], -1))
-    post = np.stack(kept, axis=1).reshape(replications, chains, draws, -1)
+    store, _, _ = run(
+        model,
+        sweep,
+        state,
+        streams,
+        draws=draws,
+        tune=tune,
+        thin=1,
+        recorder=Recorder(
+            record=lambda st: {
+                "q": np.concatenate([flatten(st), loglik(st, Y_chains)[:, None]], -1)
+            },
+            float_names=(),
+        ),
+    )
+    post = store["q"].reshape(replications, chains, draws, -1)
     rows = []
     for r, theta in enumerate(truths):
         truth = np.append(flatten(theta)[0], loglik(theta, Y[r][None]))
