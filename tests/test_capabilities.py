@@ -18,17 +18,18 @@ def test_every_structure_and_family_has_a_kernel_and_a_row():
 
 
 def test_a_refused_battery_is_refused_with_the_tables_reason():
-    spec = GENERAL_CONFIGS["slopes-logistic"]()
-    reason = refusal(spec.structure, spec.family.name, "sbc-resumable")
-    assert reason is not None
+    spec = gibbs.specify(GENERAL_CONFIGS["slopes+factors-gaussian"]().data, slopes=["z1"])
+    assert spec.implementation.name == "slopes"
+    assert refusal(spec.structure, spec.family.name, "sbc-resumable") is not None
     with pytest.raises(ValueError, match="capabilities"):
         check(spec, "sbc-resumable")
     # Negative control: a battery the table says runs is not refused.
     check(spec, "geweke")
+    check(GENERAL_CONFIGS["slopes-logistic"](), "sbc-resumable")
 
 
-def test_sbc_resume_on_a_general_model_is_refused_before_sampling(tmp_path, capsys):
-    args = ["sbc", "--model", "M3", "--family", "logistic", "--resume", "--out", str(tmp_path)]
+def test_sbc_resume_where_the_table_refuses_it_is_refused_before_sampling(tmp_path, capsys):
+    args = ["sbc", "--model", "M3", "--resume", "--out", str(tmp_path)]
     assert main(args) == 2
     assert "sbc-resumable" in capsys.readouterr().err
 

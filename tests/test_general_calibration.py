@@ -4,6 +4,7 @@ Every row of tests/configurations.py gets Geweke's test of both schemes; every m
 general kernel that applies to a row must fail it (the negative controls).
 """
 
+import numpy as np
 import pytest
 
 from gibbs.covariance import InverseWishart
@@ -84,3 +85,35 @@ def test_sbc_catches_a_general_mutant():
     _, sweep = mutants_for(spec)["deviations_without_shrinkage"]
     result = sbc_general(spec, sweep, replications=100, draws=300, tune=100, seed=3)
     assert not result.passed, str(result)
+
+
+def test_resumable_sbc_gives_the_batched_ranks_and_resumes(tmp_path):
+    from validation.calibration import resumable_sbc, sbc_batch
+    from validation.sbc import GibbsEngine
+
+    spec = calibration_spec("crossed-factors-probit")
+    engine = GibbsEngine(chains=2, draws=300, tune=100)
+    settings = {"replications": 12, "seed": 4, "chunk": 4, "out_dir": tmp_path / "sbc"}
+    full = resumable_sbc(spec, engine, **settings).run(progressbar=False)
+    batch = sbc_batch(spec, None, replications=12, draws=300, tune=100, seed=4)
+    np.testing.assert_array_equal(full.ranks.to_numpy(), batch.ranks.to_numpy())
+    # Resume after losing a chunk: the same ranks.
+    for path in sorted((tmp_path / "sbc").glob("replication_*.nc"))[4:8]:
+        path.unlink()
+    resumed = resumable_sbc(spec, engine, **settings).run(progressbar=False, resume=True)
+    np.testing.assert_array_equal(resumed.ranks.to_numpy(), full.ranks.to_numpy())
+    # Negative control: another model's replications (other quantities) are refused, not merged.
+    other = calibration_spec("slopes-probit")
+    with pytest.raises(ValueError, match="another"):
+        resumable_sbc(other, engine, **settings).run(progressbar=False, resume=True)
+
+
+@pytest.mark.slow
+def test_nuts_engine_runs_the_twin_of_a_general_model():
+    from validation.calibration import resumable_sbc
+    from validation.sbc import PyMCEngine
+
+    spec = calibration_spec("nested-factors-logistic")
+    engine = PyMCEngine(sampler="nutpie", chains=2, draws=500, tune=500)
+    result = resumable_sbc(spec, engine, replications=100, seed=5).run(progressbar=False)
+    assert result.passed, str(result)

@@ -14,12 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from validation.factors_calibration import geweke_factors, sbc_factors
-from validation.general_calibration import geweke_general, sbc_general
+from validation.general_calibration import GeneralSBCProblem, geweke_general, sbc_general
 from validation.geweke import geweke_test
 from validation.mutant_catalogue import mutants_for
 from validation.slopes_calibration import geweke_slopes, sbc_slopes
 
-__all__ = ["CALIBRATIONS", "Calibration", "geweke", "sbc_batch", "sweep_under_test"]
+__all__ = [
+    "CALIBRATIONS",
+    "Calibration",
+    "geweke",
+    "resumable_sbc",
+    "sbc_batch",
+    "sweep_under_test",
+]
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,9 @@ class Calibration:
 
     geweke: Callable
     sbc_batch: Callable | None
+    # The problem of the resumable battery (validation.sbc.SBC); None: the varying-intercept
+    # kernel's own (SBC(data, priors, engine)), or not built (the capability table says).
+    sbc_problem: Callable | None = None
 
 
 CALIBRATIONS: dict[str, Calibration] = {
@@ -53,7 +63,9 @@ CALIBRATIONS: dict[str, Calibration] = {
             spec.data, spec.factor_labels, spec.priors, sweep, **kw
         ),
     ),
-    "general": Calibration(geweke=geweke_general, sbc_batch=sbc_general),
+    "general": Calibration(
+        geweke=geweke_general, sbc_batch=sbc_general, sbc_problem=GeneralSBCProblem.from_spec
+    ),
 }
 
 
@@ -68,6 +80,15 @@ def sbc_batch(spec, sweep, **settings):
     if run is None:
         raise ValueError("varying intercepts: use validation.sbc.SBC (resumable, any engine)")
     return run(spec, sweep, **settings)
+
+
+def resumable_sbc(spec, engine, **settings):
+    """Return the resumable SBC battery of ``spec`` (:class:`validation.sbc.SBC`)."""
+    from validation.sbc import SBC
+
+    make = CALIBRATIONS[spec.implementation.name].sbc_problem
+    problem = make(spec) if make is not None else None
+    return SBC(spec.data, spec.priors, engine, problem=problem, **settings)
 
 
 def sweep_under_test(spec, scheme: str | None = None, mutant: str | None = None) -> tuple:

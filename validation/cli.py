@@ -387,8 +387,9 @@ def _cmd_geweke(args: argparse.Namespace) -> int:
 
 
 def _sbc_battery(args: argparse.Namespace, spec, sweep):
-    """SBC of the varying-intercept model: any engine, resumable, local or Dask."""
-    from validation.sbc import SBC, DaskExecutor, GibbsEngine, LocalExecutor, PyMCEngine
+    """Run the resumable SBC: any engine, local or Dask (validation.calibration.resumable_sbc)."""
+    from validation.calibration import resumable_sbc
+    from validation.sbc import DaskExecutor, GibbsEngine, LocalExecutor, PyMCEngine
 
     common = {"chains": args.chains, "draws": args.draws, "tune": args.tune, "family": args.family}
     if args.engine == "gibbs":
@@ -399,9 +400,8 @@ def _sbc_battery(args: argparse.Namespace, spec, sweep):
         executor = DaskExecutor(args.scheduler, workers=args.workers)
     else:
         executor = LocalExecutor(args.workers)
-    battery = SBC(
-        spec.data,
-        spec.priors,
+    battery = resumable_sbc(
+        spec,
         engine,
         replications=args.replications,
         seed=args.seed,

@@ -8,6 +8,8 @@ so that every structure x family the kernel serves gets them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +19,14 @@ from gibbs.structures.mixed_io import initial_state_mixed
 from validation.geweke import GewekeResult, draw_location, draw_scale, run_geweke
 from validation.sbc import SBCResult, run_sbc_batch
 
-__all__ = ["draw_prior_mixed", "geweke_general", "sbc_general", "simulate_y_mixed"]
+__all__ = [
+    "GeneralSBCProblem",
+    "draw_prior_mixed",
+    "geweke_general",
+    "sbc_general",
+    "simulate_y_mixed",
+    "state_from_posterior",
+]
 
 
 def draw_prior_mixed(model: MixedModel, rng: np.random.Generator, size: int) -> MixedState:
@@ -200,4 +209,176 @@ def sbc_general(
         draws=draws,
         tune=tune,
         level=level,
+    )
+
+
+# --------------------------------------------------------------------------- resumable SBC
+@dataclass(frozen=True)
+class GeneralSBCProblem:
+    """The SBC problem of a general-kernel model, for the resumable battery (validation.sbc.SBC).
+
+    Holds only picklable parts of the specification (rebuilt in each worker process): the data,
+    the family's name, the varying slopes, the factors' labels and the priors.
+    """
+
+    data: Any
+    family: str
+    slopes: tuple
+    factor_labels: dict
+    priors: Any
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec) -> GeneralSBCProblem:
+        """Return the problem of ``spec`` (its kernel must be the general one)."""
+        _base(spec)
+        return cls(spec.data, spec.family.name, spec.slopes, dict(spec.factor_labels), spec.priors)
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The specification, rebuilt."""
+        from gibbs.spec import specify
+
+        return specify(
+            self.data,
+            family=self.family,
+            priors=self.priors,
+            slopes=list(self.slopes) or None,
+            factors=self.factor_labels or None,
+        )
+
+    @property
+    def names(self) -> list[str]:
+        """The ranked quantities, ``loglik`` last."""
+        return _quantities(self.spec.model)
+
+    def draw(self, rng: np.random.Generator):
+        """One parameter set from the priors."""
+        return draw_prior_mixed(self.spec.model, rng, 1)
+
+    def simulate(self, theta, rng: np.random.Generator) -> np.ndarray:
+        """Outcomes given ``theta``, shape (n,)."""
+        return simulate_y_mixed(theta, self.spec.model, rng)[0]
+
+    def truth(self, theta, y: np.ndarray) -> np.ndarray:
+        """Return the ranked values of ``theta`` and log p(y | theta)."""
+        model = self.spec.model
+        return np.append(_flat(theta, model)[0], _state_loglik(theta, model, y[None])[0])
+
+    def fit_gibbs(self, Y, seeds, sweep, chains: int, draws: int, tune: int) -> np.ndarray:
+        """Fit every replication's chains in one batch: (R, chains, draws, quantities)."""
+        from gibbs.driver import run
+        from gibbs.streams import ChainStreams
+        from gibbs.structures.base import Recorder
+
+        spec = self.spec
+        model = spec.model
+        sweep = sweep or spec.schemes()[spec.default_scheme]
+        chain_seeds = [
+            np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 1, c))
+            for s in seeds
+            for c in range(chains)
+        ]
+        starts = [
+            initial_state_mixed(
+                model.with_outcomes(y[None]),
+                ChainStreams(chain_seeds[r * chains : (r + 1) * chains]),
+            )
+            for r, y in enumerate(Y)
+        ]
+        state = type(starts[0])(
+            *[None if p[0] is None else np.concatenate(p) for p in zip(*starts, strict=True)]
+        )
+        Y_chains = np.repeat(Y, chains, axis=0)
+        store, _, _ = run(
+            model.with_outcomes(Y_chains),
+            sweep,
+            state,
+            ChainStreams(chain_seeds),
+            draws=draws,
+            tune=tune,
+            thin=1,
+            recorder=Recorder(
+                record=lambda st: {
+                    "q": np.concatenate(
+                        [_flat(st, model), _state_loglik(st, model, Y_chains)[:, None]], -1
+                    )
+                },
+                float_names=(),
+            ),
+        )
+        return store["q"].reshape(len(Y), chains, draws, -1)
+
+    def fit_nuts(self, y, seed: int, sampler: str, chains: int, draws: int, tune: int):
+        """Fit the twin to ``y`` with NUTS: (chains, draws, quantities)."""
+        from reference_models.reference import fit_spec
+
+        spec = self.spec
+        model = spec.model
+        idata = fit_spec(
+            spec.replace(data=self.data.replace(y=y)),
+            sampler=sampler,
+            chains=chains,
+            draws=draws,
+            tune=tune,
+            seed=seed,
+            log_likelihood=False,
+        )
+        state = state_from_posterior(idata.posterior, model)
+        flat = np.concatenate(
+            [_flat(state, model), _state_loglik(state, model, y[None])[:, None]], -1
+        )
+        return flat.reshape(chains, draws, -1)
+
+
+def _state_loglik(state: MixedState, model: MixedModel, Y: np.ndarray) -> np.ndarray:
+    eta = linear_predictor(state.small, state.dev, model)
+    return model.family.loglik(eta, Y, model.trials, state.sigma_y[:, None]).sum(axis=-1)
+
+
+def state_from_posterior(post, model: MixedModel) -> MixedState:
+    """Return the kernel state at every draw of a twin posterior (chains x draws flattened)."""
+    d, K = model.data, model.K
+
+    def get(name):
+        v = np.asarray(post[name].values, float)
+        return v.reshape(-1, *v.shape[2:])
+
+    size = get("gamma").shape[0]
+    gamma = np.zeros((size, d.q, K))
+    gamma[..., 0] = get("gamma")
+    if K > 1:
+        gamma[:, model.intercept_row, 1:] = get("gamma_slope")
+    parts = [get("beta") if model.p else np.zeros((size, 0))]
+    parts.append(gamma.reshape(size, -1)[:, model.free_idx])
+    parts += [get(f"{f.name}_effect") for f in model.factors]
+    small = np.concatenate(parts, axis=1)
+    alpha = get("alpha")
+    alpha = alpha if K > 1 else alpha[..., None]
+    dev = alpha - model.group_coefficients(small, np.zeros((size, d.n_groups, K)))
+    if K > 1:
+        sd = get("sigma_alpha")
+        corr = np.broadcast_to(np.eye(K), (size, K, K)).copy()
+        rows, cols = np.tril_indices(K, -1)
+        rho = get("rho_alpha")
+        corr[:, rows, cols] = rho
+        corr[:, cols, rows] = rho
+        Sigma = sd[:, :, None] * corr * sd[:, None, :]
+    else:
+        Sigma = (get("sigma_alpha") ** 2)[:, None, None]
+    F = len(model.factors)
+    sigma_f = (
+        np.column_stack([get(f"sigma_{f.name}") for f in model.factors])
+        if F
+        else np.ones((size, 0))
+    )
+    sigma_y = get("sigma_y") if model.family.dispersion else np.ones(size)
+    return MixedState(
+        small=small,
+        dev=dev,
+        Sigma=Sigma,
+        aux_Sigma=np.ones(size),
+        sigma_f=sigma_f,
+        aux_f=np.ones((size, F)),
+        sigma_y=sigma_y,
+        aux_y=np.ones(size),
     )

@@ -178,6 +178,10 @@ class GibbsEngine:
         flat = _flat(draws, self.family)
         return flat.reshape(R, C, self.draws, -1)
 
+    def fit_problem(self, problem, Y, seeds) -> np.ndarray:
+        """Return (replications, chains, draws, quantities) of a problem's chunk, in one batch."""
+        return problem.fit_gibbs(Y, seeds, self.sweep, self.chains, self.draws, self.tune)
+
 
 @dataclass(frozen=True)
 class PyMCEngine:
@@ -213,6 +217,17 @@ class PyMCEngine:
                 draws["beta"] = np.zeros((*post["sigma_alpha"].shape, 0))
             results.append(_flat(draws, self.family))
         return np.stack(results)
+
+    def fit_problem(self, problem, Y, seeds) -> np.ndarray:
+        """Return (replications, chains, draws, quantities): one NUTS fit of the twin each."""
+        return np.stack(
+            [
+                problem.fit_nuts(
+                    y, int(s.generate_state(1)[0]), self.sampler, self.chains, self.draws, self.tune
+                )
+                for y, s in zip(Y, seeds, strict=True)
+            ]
+        )
 
 
 # --------------------------------------------------------------------------- executors
@@ -273,11 +288,32 @@ class _Task:
     replications: list[int]
     n_ranks: int
     family: str = "gaussian"
+    problem: Any = None
+
+
+def _run_problem(task: _Task, seeds) -> list[dict[str, Any]]:
+    """Run a chunk of a problem's replications (any model with an SBC problem), same seeds."""
+    problem = task.problem
+    thetas, Y = [], []
+    for s in seeds:
+        rng = np.random.default_rng(np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 0)))
+        theta = problem.draw(rng)
+        thetas.append(theta)
+        Y.append(problem.simulate(theta, rng))
+    Y = np.stack(Y)
+    draws = task.engine.fit_problem(problem, Y, seeds)
+    out = []
+    for k, r in enumerate(task.replications):
+        ranks, thin = _ranks(problem.truth(thetas[k], Y[k]), draws[k], task.n_ranks)
+        out.append({"replication": r, "ranks": ranks, "thin": thin})
+    return out
 
 
 def _run_task(task: _Task) -> list[dict[str, Any]]:
     data, family = task.data, task.family
     seeds = [_replication_seed(task.master, r) for r in task.replications]
+    if task.problem is not None:
+        return _run_problem(task, seeds)
     thetas, Y = [], []
     for s in seeds:
         rng = np.random.default_rng(np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 0)))
@@ -389,20 +425,33 @@ class SBC:
     chunk : int
         Replications per task (the Gibbs engine fits a chunk in one batch).
 
-    The outcome family is the engine's (``engine.family``).
+    The outcome family is the engine's (``engine.family``). ``problem`` (e.g.
+    :class:`validation.general_calibration.GeneralSBCProblem`) runs the battery for another
+    kernel's model: its prior and data simulators, its fits and its ranked quantities; ``data``
+    and ``priors`` are then ignored.
     """
 
     def __init__(
-        self, data, priors, engine, replications=100, seed=0, n_ranks=99, out_dir=None, chunk=25
+        self,
+        data,
+        priors,
+        engine,
+        replications=100,
+        seed=0,
+        n_ranks=99,
+        out_dir=None,
+        chunk=25,
+        problem=None,
     ) -> None:
         self.family = getattr(engine, "family", "gaussian")
-        if not priors.is_proper(self.family):
+        self.problem = problem
+        if problem is None and not priors.is_proper(self.family):
             raise ValueError("SBC needs proper priors on every parameter")
         self.data, self.priors, self.engine = data, priors, engine
         self.replications, self.seed, self.n_ranks = replications, seed, n_ranks
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.chunk = chunk
-        self.names = quantity_names(data, self.family)
+        self.names = problem.names if problem is not None else quantity_names(data, self.family)
 
     def _path(self, r: int) -> Path:
         return self.out_dir / f"replication_{r:05d}.nc"
@@ -434,6 +483,8 @@ class SBC:
             with xr.open_dataset(path, engine="scipy") as ds:
                 if int(ds.attrs["seed"]) != self.seed or int(ds.attrs["n_ranks"]) != self.n_ranks:
                     raise ValueError(f"{path} belongs to another run (seed or n_ranks differ)")
+                if list(ds["quantity"].values) != list(self.names):
+                    raise ValueError(f"{path} belongs to another model (its quantities differ)")
                 done[int(ds.attrs["replication"])] = ds["rank"].values.astype(int)
         return done
 
@@ -457,6 +508,7 @@ class SBC:
                 todo[i : i + self.chunk],
                 self.n_ranks,
                 self.family,
+                self.problem,
             )
             for i in range(0, len(todo), self.chunk)
         ]
