@@ -18,20 +18,24 @@ def test_every_structure_and_family_has_a_kernel_and_a_row():
 
 
 def test_a_refused_battery_is_refused_with_the_tables_reason():
-    spec = gibbs.specify(GENERAL_CONFIGS["slopes+factors-gaussian"]().data, slopes=["z1"])
-    assert spec.implementation.name == "slopes"
-    assert refusal(spec.structure, spec.family.name, "sbc-resumable") is not None
+    spec = GENERAL_CONFIGS["slopes-logistic"]()
+    assert refusal(spec.structure, spec.family.name, "pooling-baselines") is not None
     with pytest.raises(ValueError, match="capabilities"):
-        check(spec, "sbc-resumable")
+        check(spec, "pooling-baselines")
     # Negative control: a battery the table says runs is not refused.
-    check(spec, "geweke")
-    check(GENERAL_CONFIGS["slopes-logistic"](), "sbc-resumable")
+    check(spec, "sbc-resumable")
 
 
-def test_sbc_resume_where_the_table_refuses_it_is_refused_before_sampling(tmp_path, capsys):
-    args = ["sbc", "--model", "M3", "--resume", "--out", str(tmp_path)]
-    assert main(args) == 2
-    assert "sbc-resumable" in capsys.readouterr().err
+def test_resumable_sbc_of_the_varying_slopes_kernel_from_the_command_line(tmp_path, capsys):
+    common = ["sbc", "--model", "M3", "--replications", "6", "--draws", "200", "--quiet"]
+    assert main([*common, "--out", str(tmp_path / "a")]) == 0
+    first = (tmp_path / "a" / "summary.json").read_text()
+    for path in sorted((tmp_path / "a").glob("replication_*.nc"))[2:4]:
+        path.unlink()
+    assert main([*common, "--out", str(tmp_path / "a"), "--resume"]) == 0
+    assert (tmp_path / "a" / "summary.json").read_text().split('"passed"')[1] == first.split(
+        '"passed"'
+    )[1]
 
 
 def test_data_prints_the_capability_table(capsys):

@@ -12,16 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from validation.factors_calibration import geweke_factors, sbc_factors
-from validation.general_calibration import GeneralSBCProblem, geweke_general, sbc_general
+import numpy as np
+
+from validation.factors_calibration import factors_sbc_parts, geweke_factors, sbc_factors
+from validation.general_calibration import general_sbc_parts, geweke_general, sbc_general
 from validation.geweke import geweke_test
 from validation.mutant_catalogue import mutants_for
-from validation.slopes_calibration import geweke_slopes, sbc_slopes
+from validation.sbc import BatchParts, fit_batch
+from validation.slopes_calibration import geweke_slopes, sbc_slopes, slopes_sbc_parts
 
 __all__ = [
     "CALIBRATIONS",
     "Calibration",
+    "SpecSBCProblem",
     "geweke",
     "resumable_sbc",
     "sbc_batch",
@@ -35,9 +40,9 @@ class Calibration:
 
     geweke: Callable
     sbc_batch: Callable | None
-    # The problem of the resumable battery (validation.sbc.SBC); None: the varying-intercept
-    # kernel's own (SBC(data, priors, engine)), or not built (the capability table says).
-    sbc_problem: Callable | None = None
+    # The batch callables of the resumable battery's problem (validation.sbc.SBC); None: the
+    # varying-intercept kernel's own battery (SBC(data, priors, engine)).
+    sbc_parts: Callable | None = None
 
 
 CALIBRATIONS: dict[str, Calibration] = {
@@ -54,6 +59,7 @@ CALIBRATIONS: dict[str, Calibration] = {
         sbc_batch=lambda spec, sweep, **kw: sbc_slopes(
             spec.data, spec.slopes, spec.priors, sweep, **kw
         ),
+        sbc_parts=lambda spec: slopes_sbc_parts(spec.data, spec.slopes, spec.priors),
     ),
     "factors": Calibration(
         geweke=lambda spec, sweep, **kw: geweke_factors(
@@ -62,9 +68,10 @@ CALIBRATIONS: dict[str, Calibration] = {
         sbc_batch=lambda spec, sweep, **kw: sbc_factors(
             spec.data, spec.factor_labels, spec.priors, sweep, **kw
         ),
+        sbc_parts=lambda spec: factors_sbc_parts(spec.data, spec.factor_labels, spec.priors),
     ),
     "general": Calibration(
-        geweke=geweke_general, sbc_batch=sbc_general, sbc_problem=GeneralSBCProblem.from_spec
+        geweke=geweke_general, sbc_batch=sbc_general, sbc_parts=general_sbc_parts
     ),
 }
 
@@ -82,12 +89,92 @@ def sbc_batch(spec, sweep, **settings):
     return run(spec, sweep, **settings)
 
 
+@dataclass(frozen=True)
+class SpecSBCProblem:
+    """The SBC problem of any kernel with batch callables, for :class:`validation.sbc.SBC`.
+
+    Holds only picklable parts of the specification (rebuilt in each worker process): the data,
+    the family's name, the varying slopes, the factors' labels and the priors.
+    """
+
+    data: Any
+    family: str
+    slopes: tuple
+    factor_labels: dict
+    priors: Any
+
+    @property
+    def parts(self) -> BatchParts:
+        """The kernel's batch callables (:data:`CALIBRATIONS`), for the rebuilt specification."""
+        from gibbs.spec import specify
+
+        spec = specify(
+            self.data,
+            family=self.family,
+            priors=self.priors,
+            slopes=list(self.slopes) or None,
+            factors=self.factor_labels or None,
+        )
+        return CALIBRATIONS[spec.implementation.name].sbc_parts(spec)
+
+    @property
+    def names(self) -> list[str]:
+        """The ranked quantities, ``loglik`` last."""
+        return list(self.parts.names)
+
+    def draw(self, rng: np.random.Generator):
+        """One parameter set from the priors."""
+        return self.parts.draw(rng, 1)
+
+    def simulate(self, theta, rng: np.random.Generator) -> np.ndarray:
+        """Outcomes given ``theta``, shape (n,)."""
+        return self.parts.simulate(theta, rng)[0]
+
+    def truth(self, theta, y: np.ndarray) -> np.ndarray:
+        """Return the ranked values of ``theta`` and log p(y | theta)."""
+        parts = self.parts
+        return np.append(parts.flatten(theta)[0], parts.loglik(theta, y[None])[0])
+
+    def fit_gibbs(self, Y, seeds, sweep, chains: int, draws: int, tune: int) -> np.ndarray:
+        """Fit every replication's chains in one batch: (R, chains, draws, quantities)."""
+        return fit_batch(self.parts, Y, seeds, sweep, chains, draws, tune)
+
+    def fit_nuts(self, y, seed: int, sampler: str, chains: int, draws: int, tune: int):
+        """Fit the twin to ``y`` with NUTS: (chains, draws, quantities)."""
+        from gibbs.spec import specify
+        from reference_models.reference import fit_spec
+
+        parts = self.parts
+        spec = specify(
+            self.data.replace(y=y),
+            family=self.family,
+            priors=self.priors,
+            slopes=list(self.slopes) or None,
+            factors=self.factor_labels or None,
+        )
+        idata = fit_spec(
+            spec,
+            sampler=sampler,
+            chains=chains,
+            draws=draws,
+            tune=tune,
+            seed=seed,
+            log_likelihood=False,
+        )
+        state = parts.from_posterior(idata.posterior)
+        flat = np.concatenate([parts.flatten(state), parts.loglik(state, y[None])[:, None]], -1)
+        return flat.reshape(chains, draws, -1)
+
+
 def resumable_sbc(spec, engine, **settings):
     """Return the resumable SBC battery of ``spec`` (:class:`validation.sbc.SBC`)."""
     from validation.sbc import SBC
 
-    make = CALIBRATIONS[spec.implementation.name].sbc_problem
-    problem = make(spec) if make is not None else None
+    problem = None
+    if CALIBRATIONS[spec.implementation.name].sbc_parts is not None:
+        problem = SpecSBCProblem(
+            spec.data, spec.family.name, spec.slopes, dict(spec.factor_labels), spec.priors
+        )
     return SBC(spec.data, spec.priors, engine, problem=problem, **settings)
 
 

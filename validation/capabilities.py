@@ -36,11 +36,6 @@ _DESCRIPTIONS = {
     "pooling-baselines": "compare's PSIS-LOO against Bayesian complete/no pooling, shrinkage plot",
     "cli": "gibbs-suite data / compare / geweke / sbc / bench",
 }
-_SBC_RESUMABLE_ONLY_INTERCEPTS = (
-    "not built: the resumable SBC (validation.sbc.SBC, NUTS engine, Dask) has no problem for this "
-    "specialised kernel yet (validation.calibration.CALIBRATIONS); its SBC runs the Gibbs engine "
-    "in one local batch"
-)
 
 
 _POOLING_GAUSSIAN_INTERCEPTS = (
@@ -52,8 +47,6 @@ _POOLING_GAUSSIAN_INTERCEPTS = (
 
 def _row(kernel: str, family: str) -> dict[str, str | None]:
     row: dict[str, str | None] = dict.fromkeys(BATTERIES)
-    if kernel in ("slopes", "factors"):
-        row["sbc-resumable"] = _SBC_RESUMABLE_ONLY_INTERCEPTS
     if (kernel, family) != ("intercepts", "gaussian"):
         row["pooling-baselines"] = _POOLING_GAUSSIAN_INTERCEPTS
     return row

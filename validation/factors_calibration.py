@@ -7,6 +7,7 @@ simulator, data simulator and test functions; SBC fits every replication's chain
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -21,9 +22,15 @@ from gibbs.factors import (
 from gibbs.kernels.factors import FactorsModel, FactorsState
 from gibbs.priors import Priors
 from validation.geweke import GewekeResult, draw_location, draw_scale, run_geweke
-from validation.sbc import SBCResult, run_sbc_batch
+from validation.sbc import BatchParts, SBCResult, run_sbc_batch
 
-__all__ = ["draw_prior_factors", "geweke_factors", "sbc_factors", "simulate_y_factors"]
+__all__ = [
+    "draw_prior_factors",
+    "factors_sbc_parts",
+    "geweke_factors",
+    "sbc_factors",
+    "simulate_y_factors",
+]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -161,19 +168,16 @@ def sbc_factors(
     As :func:`validation.slopes_calibration.sbc_slopes`: ranks of every alpha_j, beta, gamma,
     factor effect, scale and the log-likelihood among ESS-thinned draws.
     """
-    base = FactorsModel(data, make_factors(data, factors), priors)
-    keep = ("alpha", "beta", "gamma", "effects", "sigma_y", "sigma_alpha", "sigma_f")
+    parts = factors_sbc_parts(data, factors, priors)
     return run_sbc_batch(
-        base,
-        sweep or FACTORS_SCHEMES[DEFAULT_FACTORS_SCHEME],
-        lambda rng, size: draw_prior_factors(base, rng, size),
-        lambda state, rng: simulate_y_factors(state, base, rng),
-        lambda y, streams: initial_state_factors(
-            FactorsModel(data.replace(y=y), base.factors, priors), streams
-        ),
-        lambda st: _flat({k: getattr(st, k) for k in keep}),
-        lambda st, Y: _loglik(base, st.beta, st.alpha, st.effects, st.sigma_y, Y),
-        _quantities(base),
+        parts.base,
+        sweep or parts.sweep,
+        parts.draw,
+        parts.simulate,
+        parts.start,
+        parts.flatten,
+        parts.loglik,
+        parts.names,
         replications=replications,
         seed=seed,
         n_ranks=n_ranks,
@@ -181,4 +185,40 @@ def sbc_factors(
         draws=draws,
         tune=tune,
         level=level,
+    )
+
+
+def factors_sbc_parts(data: HierarchicalData, factors: Mapping[str, Any], priors) -> BatchParts:
+    """Return the SBC callables of the further-factors kernel (twin posteriors as states too)."""
+    base = FactorsModel(data, make_factors(data, factors), priors)
+    keep = ("alpha", "beta", "gamma", "effects", "sigma_y", "sigma_alpha", "sigma_f")
+
+    def from_posterior(post) -> SimpleNamespace:
+        def get(name):
+            v = np.asarray(post[name].values, float)
+            return v.reshape(-1, *v.shape[2:])
+
+        size = get("sigma_y").shape[0]
+        return SimpleNamespace(
+            alpha=get("alpha"),
+            beta=get("beta") if data.p else np.zeros((size, 0)),
+            gamma=get("gamma"),
+            effects=np.concatenate([get(f"{f.name}_effect") for f in base.factors], axis=1),
+            sigma_y=get("sigma_y"),
+            sigma_alpha=get("sigma_alpha"),
+            sigma_f=np.column_stack([get(f"sigma_{f.name}") for f in base.factors]),
+        )
+
+    return BatchParts(
+        base=base,
+        sweep=FACTORS_SCHEMES[DEFAULT_FACTORS_SCHEME],
+        draw=lambda rng, size: draw_prior_factors(base, rng, size),
+        simulate=lambda state, rng: simulate_y_factors(state, base, rng),
+        start=lambda y, streams: initial_state_factors(
+            FactorsModel(data.replace(y=y), base.factors, priors), streams
+        ),
+        flatten=lambda st: _flat({k: getattr(st, k) for k in keep}),
+        loglik=lambda st, Y: _loglik(base, st.beta, st.alpha, st.effects, st.sigma_y, Y),
+        names=_quantities(base),
+        from_posterior=from_posterior,
     )

@@ -8,8 +8,6 @@ so that every structure x family the kernel serves gets them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -17,11 +15,11 @@ from gibbs.spec import ModelSpec
 from gibbs.structures.mixed import MixedModel, MixedState, linear_predictor
 from gibbs.structures.mixed_io import initial_state_mixed
 from validation.geweke import GewekeResult, draw_location, draw_scale, run_geweke
-from validation.sbc import SBCResult, run_sbc_batch
+from validation.sbc import BatchParts, SBCResult, run_sbc_batch
 
 __all__ = [
-    "GeneralSBCProblem",
     "draw_prior_mixed",
+    "general_sbc_parts",
     "geweke_general",
     "sbc_general",
     "simulate_y_mixed",
@@ -190,18 +188,16 @@ def sbc_general(
     Ranks of every coefficient, effect, deviation, covariance element, scale and the
     log-likelihood among ESS-thinned draws (:func:`validation.sbc.run_sbc_batch`).
     """
-    base = _base(spec)
+    parts = general_sbc_parts(spec)
     return run_sbc_batch(
-        base,
-        sweep or spec.schemes()[spec.default_scheme],
-        lambda rng, size: draw_prior_mixed(base, rng, size),
-        lambda state, rng: simulate_y_mixed(state, base, rng),
-        lambda y, streams: initial_state_mixed(base.with_outcomes(y[None]), streams),
-        lambda st: _flat(st, base),
-        lambda st, Y: base.family.loglik(
-            linear_predictor(st.small, st.dev, base), Y, base.trials, st.sigma_y[:, None]
-        ).sum(axis=-1),
-        _quantities(base),
+        parts.base,
+        sweep or parts.sweep,
+        parts.draw,
+        parts.simulate,
+        parts.start,
+        parts.flatten,
+        parts.loglik,
+        parts.names,
         replications=replications,
         seed=seed,
         n_ranks=n_ranks,
@@ -212,122 +208,20 @@ def sbc_general(
     )
 
 
-# --------------------------------------------------------------------------- resumable SBC
-@dataclass(frozen=True)
-class GeneralSBCProblem:
-    """The SBC problem of a general-kernel model, for the resumable battery (validation.sbc.SBC).
-
-    Holds only picklable parts of the specification (rebuilt in each worker process): the data,
-    the family's name, the varying slopes, the factors' labels and the priors.
-    """
-
-    data: Any
-    family: str
-    slopes: tuple
-    factor_labels: dict
-    priors: Any
-
-    @classmethod
-    def from_spec(cls, spec: ModelSpec) -> GeneralSBCProblem:
-        """Return the problem of ``spec`` (its kernel must be the general one)."""
-        _base(spec)
-        return cls(spec.data, spec.family.name, spec.slopes, dict(spec.factor_labels), spec.priors)
-
-    @property
-    def spec(self) -> ModelSpec:
-        """The specification, rebuilt."""
-        from gibbs.spec import specify
-
-        return specify(
-            self.data,
-            family=self.family,
-            priors=self.priors,
-            slopes=list(self.slopes) or None,
-            factors=self.factor_labels or None,
-        )
-
-    @property
-    def names(self) -> list[str]:
-        """The ranked quantities, ``loglik`` last."""
-        return _quantities(self.spec.model)
-
-    def draw(self, rng: np.random.Generator):
-        """One parameter set from the priors."""
-        return draw_prior_mixed(self.spec.model, rng, 1)
-
-    def simulate(self, theta, rng: np.random.Generator) -> np.ndarray:
-        """Outcomes given ``theta``, shape (n,)."""
-        return simulate_y_mixed(theta, self.spec.model, rng)[0]
-
-    def truth(self, theta, y: np.ndarray) -> np.ndarray:
-        """Return the ranked values of ``theta`` and log p(y | theta)."""
-        model = self.spec.model
-        return np.append(_flat(theta, model)[0], _state_loglik(theta, model, y[None])[0])
-
-    def fit_gibbs(self, Y, seeds, sweep, chains: int, draws: int, tune: int) -> np.ndarray:
-        """Fit every replication's chains in one batch: (R, chains, draws, quantities)."""
-        from gibbs.driver import run
-        from gibbs.streams import ChainStreams
-        from gibbs.structures.base import Recorder
-
-        spec = self.spec
-        model = spec.model
-        sweep = sweep or spec.schemes()[spec.default_scheme]
-        chain_seeds = [
-            np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 1, c))
-            for s in seeds
-            for c in range(chains)
-        ]
-        starts = [
-            initial_state_mixed(
-                model.with_outcomes(y[None]),
-                ChainStreams(chain_seeds[r * chains : (r + 1) * chains]),
-            )
-            for r, y in enumerate(Y)
-        ]
-        state = type(starts[0])(
-            *[None if p[0] is None else np.concatenate(p) for p in zip(*starts, strict=True)]
-        )
-        Y_chains = np.repeat(Y, chains, axis=0)
-        store, _, _ = run(
-            model.with_outcomes(Y_chains),
-            sweep,
-            state,
-            ChainStreams(chain_seeds),
-            draws=draws,
-            tune=tune,
-            thin=1,
-            recorder=Recorder(
-                record=lambda st: {
-                    "q": np.concatenate(
-                        [_flat(st, model), _state_loglik(st, model, Y_chains)[:, None]], -1
-                    )
-                },
-                float_names=(),
-            ),
-        )
-        return store["q"].reshape(len(Y), chains, draws, -1)
-
-    def fit_nuts(self, y, seed: int, sampler: str, chains: int, draws: int, tune: int):
-        """Fit the twin to ``y`` with NUTS: (chains, draws, quantities)."""
-        from reference_models.reference import fit_spec
-
-        spec = self.spec
-        model = spec.model
-        idata = fit_spec(
-            spec.replace(data=self.data.replace(y=y)),
-            sampler=sampler,
-            chains=chains,
-            draws=draws,
-            tune=tune,
-            seed=seed,
-            log_likelihood=False,
-        )
-        state = state_from_posterior(idata.posterior, model)
-        flat = np.concatenate(
-            [_flat(state, model), _state_loglik(state, model, y[None])[:, None]], -1
-        )
-        return flat.reshape(chains, draws, -1)
+def general_sbc_parts(spec: ModelSpec) -> BatchParts:
+    """Return the SBC callables of a general-kernel model (twin posteriors as states too)."""
+    base = _base(spec)
+    return BatchParts(
+        base=base,
+        sweep=spec.schemes()[spec.default_scheme],
+        draw=lambda rng, size: draw_prior_mixed(base, rng, size),
+        simulate=lambda state, rng: simulate_y_mixed(state, base, rng),
+        start=lambda y, streams: initial_state_mixed(base.with_outcomes(y[None]), streams),
+        flatten=lambda st: _flat(st, base),
+        loglik=lambda st, Y: _state_loglik(st, base, Y),
+        names=_quantities(base),
+        from_posterior=lambda post: state_from_posterior(post, base),
+    )
 
 
 def _state_loglik(state: MixedState, model: MixedModel, Y: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -51,6 +51,8 @@ __all__ = [
     "SBCResult",
     "ecdf_null",
     "ecdf_uniformity_pvalue",
+    "BatchParts",
+    "fit_batch",
     "run_sbc_batch",
     "uniformity_test",
 ]
@@ -576,6 +578,65 @@ def uniformity_test(ranks: pd.DataFrame, n_ranks: int, level: float, seed: int) 
     )
 
 
+@dataclass(frozen=True)
+class BatchParts:
+    """What SBC needs of a kernel's model: the callables of :func:`run_sbc_batch`.
+
+    ``from_posterior(posterior)`` (optional) turns a twin's posterior into states that
+    ``flatten`` and ``loglik`` take, for the NUTS engine.
+    """
+
+    base: Any
+    sweep: tuple
+    draw: Callable
+    simulate: Callable
+    start: Callable
+    flatten: Callable
+    loglik: Callable
+    names: list
+    from_posterior: Callable | None = None
+
+
+def fit_batch(parts: BatchParts, Y, seeds, sweep, chains: int, draws: int, tune: int):
+    """Fit every replication's chains in one batch: (replications, chains, draws, quantities).
+
+    Replication r's chains run on streams ``(r, 1, c)`` of its seed, from ``parts.start``.
+    """
+    from gibbs.streams import ChainStreams
+
+    chain_seeds = [
+        np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 1, c))
+        for s in seeds
+        for c in range(chains)
+    ]
+    streams = ChainStreams(chain_seeds)
+    Y_chains = np.repeat(Y, chains, axis=0)
+    model = parts.base.with_outcomes(Y_chains)
+    starts = [
+        parts.start(y, ChainStreams(chain_seeds[r * chains : (r + 1) * chains]))
+        for r, y in enumerate(Y)
+    ]
+    state = type(starts[0])(
+        *[None if p[0] is None else np.concatenate(p) for p in zip(*starts, strict=True)]
+    )
+    store, _, _ = run(
+        model,
+        sweep or parts.sweep,
+        state,
+        streams,
+        draws=draws,
+        tune=tune,
+        thin=1,
+        recorder=Recorder(
+            record=lambda st: {
+                "q": np.concatenate([parts.flatten(st), parts.loglik(st, Y_chains)[:, None]], -1)
+            },
+            float_names=(),
+        ),
+    )
+    return store["q"].reshape(len(Y), chains, draws, -1)
+
+
 def run_sbc_batch(
     base,
     sweep,
@@ -624,41 +685,8 @@ def run_sbc_batch(
         truths.append(theta)
         Y.append(simulate(theta, rng)[0])
     Y = np.stack(Y)
-    chain_seeds = [
-        np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 1, c))
-        for s in seeds
-        for c in range(chains)
-    ]
-    from gibbs.streams import ChainStreams
-
-    streams = ChainStreams(chain_seeds)
-    Y_chains = np.repeat(Y, chains, axis=0)
-    model = base.with_outcomes(Y_chains)
-    starts = [
-        start(y, ChainStreams(chain_seeds[r * chains : (r + 1) * chains])) for r, y in enumerate(Y)
-    ]
-    state = type(starts[0])(
-        *[
-            None if parts[0] is None else np.concatenate(parts)
-            for parts in zip(*starts, strict=True)
-        ]
-    )
-    store, _, _ = run(
-        model,
-        sweep,
-        state,
-        streams,
-        draws=draws,
-        tune=tune,
-        thin=1,
-        recorder=Recorder(
-            record=lambda st: {
-                "q": np.concatenate([flatten(st), loglik(st, Y_chains)[:, None]], -1)
-            },
-            float_names=(),
-        ),
-    )
-    post = store["q"].reshape(replications, chains, draws, -1)
+    parts = BatchParts(base, tuple(sweep), draw, simulate, start, flatten, loglik, names)
+    post = fit_batch(parts, Y, seeds, sweep, chains, draws, tune)
     rows = []
     for r, theta in enumerate(truths):
         truth = np.append(flatten(theta)[0], loglik(theta, Y[r][None]))

@@ -13,6 +13,7 @@ The same two tests as for the varying-intercept model (:mod:`validation.geweke`,
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from gibbs.slopes import (
     initial_state_slopes,
 )
 from validation.geweke import GewekeResult, draw_location, draw_scale, run_geweke
-from validation.sbc import SBCResult, run_sbc_batch
+from validation.sbc import BatchParts, SBCResult, run_sbc_batch
 
 __all__ = [
     "draw_prior_slopes",
@@ -35,6 +36,7 @@ __all__ = [
     "sbc_slopes",
     "simulate_y_slopes",
     "slopes_quantity_names",
+    "slopes_sbc_parts",
     "slopes_test_functions",
 ]
 
@@ -190,18 +192,16 @@ def sbc_slopes(
     bulk ESS and ranks every true scalar and the log-likelihood among ``n_ranks`` draws.
     Uniformity: :func:`validation.sbc.uniformity_test`.
     """
-    base = SlopesModel(data, tuple(slopes), priors)
+    parts = slopes_sbc_parts(data, slopes, priors)
     return run_sbc_batch(
-        base,
-        sweep or SLOPES_SCHEMES[DEFAULT_SLOPES_SCHEME],
-        lambda rng, size: draw_prior_slopes(base, rng, size),
-        lambda state, rng: simulate_y_slopes(state, base, rng),
-        lambda y, streams: initial_state_slopes(
-            SlopesModel(data.replace(y=y), tuple(slopes), priors), streams
-        ),
-        lambda st: _flat(base, st.alpha, st.beta, st.gamma, st.sigma_y, st.Sigma),
-        lambda st, Y: _loglik(base, st.alpha, st.beta, st.sigma_y, Y),
-        slopes_quantity_names(base),
+        parts.base,
+        sweep or parts.sweep,
+        parts.draw,
+        parts.simulate,
+        parts.start,
+        parts.flatten,
+        parts.loglik,
+        parts.names,
         replications=replications,
         seed=seed,
         n_ranks=n_ranks,
@@ -209,4 +209,43 @@ def sbc_slopes(
         draws=draws,
         tune=tune,
         level=level,
+    )
+
+
+def slopes_sbc_parts(data: HierarchicalData, slopes: Sequence[str], priors) -> BatchParts:
+    """Return the SBC callables of the varying-slopes kernel (twin posteriors as states too)."""
+    base = SlopesModel(data, tuple(slopes), priors)
+
+    def from_posterior(post) -> SimpleNamespace:
+        def get(name):
+            v = np.asarray(post[name].values, float)
+            return v.reshape(-1, *v.shape[2:])
+
+        size = get("sigma_y").shape[0]
+        K, L = base.K, data.q
+        gamma = np.zeros((size, L, K))
+        gamma[..., 0] = get("gamma")
+        gamma[:, base.intercept_row, 1:] = get("gamma_slope")
+        sd = get("sigma_alpha")
+        corr = np.broadcast_to(np.eye(K), (size, K, K)).copy()
+        rows, cols = np.tril_indices(K, -1)
+        corr[:, rows, cols] = corr[:, cols, rows] = get("rho_alpha")
+        beta = get("beta") if base.p else np.zeros((size, 0))
+        Sigma = sd[:, :, None] * corr * sd[:, None, :]
+        return SimpleNamespace(
+            alpha=get("alpha"), beta=beta, gamma=gamma, sigma_y=get("sigma_y"), Sigma=Sigma
+        )
+
+    return BatchParts(
+        base=base,
+        sweep=SLOPES_SCHEMES[DEFAULT_SLOPES_SCHEME],
+        draw=lambda rng, size: draw_prior_slopes(base, rng, size),
+        simulate=lambda state, rng: simulate_y_slopes(state, base, rng),
+        start=lambda y, streams: initial_state_slopes(
+            SlopesModel(data.replace(y=y), tuple(slopes), priors), streams
+        ),
+        flatten=lambda st: _flat(base, st.alpha, st.beta, st.gamma, st.sigma_y, st.Sigma),
+        loglik=lambda st, Y: _loglik(base, st.alpha, st.beta, st.sigma_y, Y),
+        names=slopes_quantity_names(base),
+        from_posterior=from_posterior,
     )
