@@ -94,7 +94,12 @@ def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
         "interweaving, blocked, componentwise; binomial families and varying slopes: "
         "collapsed (default), blocked, componentwise; several factors: collapsed, blocked)",
     )
-    group.add_argument("--draws", type=int, default=1000, help="draws per chain")
+    group.add_argument(
+        "--draws",
+        type=int,
+        default=None,
+        help="draws per chain (default 1000; election88: 4000, see validation/catalogue.py)",
+    )
     group.add_argument("--tune", type=int, default=1000, help="warm-up iterations per chain")
     group.add_argument("--chains", type=int, default=4)
     group.add_argument("--seed", type=int, default=1)
@@ -256,8 +261,12 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from validation.catalogue import sampling_defaults
     from validation.compare_job import run_compare, run_mutants
 
+    for name, value in sampling_defaults(args).items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
     spec = load_spec(args)
     scheme = args.scheme or spec.default_scheme
     label = f"{args.dataset} ({args.formula or args.model})" + (
@@ -573,7 +582,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dataset_options(p_cmp)
     _add_sampling_options(p_cmp)
     p_cmp.add_argument(
-        "--reference", choices=["pymc", "nutpie"], default="pymc", help="NUTS implementation"
+        "--reference",
+        choices=["pymc", "nutpie"],
+        default=None,
+        help="NUTS implementation (default pymc; election88: nutpie, see validation/catalogue.py)",
     )
     p_cmp.add_argument(
         "--level", type=float, default=0.01, help="family-wise error level (default 0.01)"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gibbs.kernels.scales import draw_centered_scale
+from gibbs.kernels.scales import draw_centered_scale, draw_noncentered_scale
 from gibbs.structures import Block
 from gibbs.structures import mixed as m
 
@@ -72,6 +72,39 @@ def factor_scale_over_rows(streams, state, model):
     return state._replace(sigma_f=sigma_f, aux_f=aux_f)
 
 
+def noncentered_scale_residual_with_factor(streams, state, model):
+    """Move sigma_f non-centered against a residual that still subtracts the factor's effects."""
+    if not model.factors:
+        return state
+    eta = m.linear_predictor(state.small, state.dev, model)
+    if model.family.fixed_weights:
+        s2 = state.sigma_y[:, None] ** 2
+        w, r = np.broadcast_to(1.0 / s2, eta.shape), np.broadcast_to(model.Y, eta.shape) / s2
+    else:
+        w, r = state.w, state.r
+    small, sigma_f = state.small.copy(), state.sigma_f.copy()
+    for k, f in enumerate(model.factors):
+        b = model.factor_effects(small, k)
+        z = b / sigma_f[:, k, None]
+        C, J_f = b.shape
+        index = f.codes + J_f * np.arange(C)[:, None]
+        W = np.bincount(index.ravel(), w.ravel(), C * J_f).reshape(C, J_f)
+        R = np.bincount(index.ravel(), (r - w * eta).ravel(), C * J_f).reshape(C, J_f)
+        new = draw_noncentered_scale(
+            streams,
+            model.priors.factor_scale(f.name),
+            sigma_f[:, k],
+            np.sum(z * z * W, axis=1),
+            np.sum(z * R, axis=1),
+            np.ones(C),
+            state.aux_f[:, k],
+        )
+        eta = eta + ((new - sigma_f[:, k])[:, None] * z)[:, f.codes]
+        small[:, model.offsets[k] : model.offsets[k + 1]] = new[:, None] * z
+        sigma_f[:, k] = new
+    return state._replace(small=small, sigma_f=sigma_f)
+
+
 def latent_without_slopes(streams, state, model):
     """Draw the latent variables from a linear predictor without the varying slopes' terms."""
     dev = state.dev.copy()
@@ -109,6 +142,13 @@ GENERAL_MUTANTS = {
             "collapsed",
             "factor_scales",
             factor_scale_over_rows,
+            applies=lambda spec: bool(spec.factors),
+        ),
+        BlockMutant(
+            "noncentered_scale_residual_with_factor",
+            "collapsed",
+            "factor_scales_noncentered",
+            noncentered_scale_residual_with_factor,
             applies=lambda spec: bool(spec.factors),
         ),
         BlockMutant(
