@@ -22,7 +22,7 @@ from gibbs.factors import (
 from gibbs.kernels.factors import FactorsModel, FactorsState
 from gibbs.priors import Priors
 from validation.geweke import GewekeResult, draw_location, draw_scale, run_geweke
-from validation.sbc import BatchParts, SBCResult, run_sbc_batch
+from validation.sbc import BatchParts, SBCResult, run_sbc_parts
 
 __all__ = [
     "draw_prior_factors",
@@ -169,15 +169,9 @@ def sbc_factors(
     factor effect, scale and the log-likelihood among ESS-thinned draws.
     """
     parts = factors_sbc_parts(data, factors, priors)
-    return run_sbc_batch(
-        parts.base,
-        sweep or parts.sweep,
-        parts.draw,
-        parts.simulate,
-        parts.start,
-        parts.flatten,
-        parts.loglik,
-        parts.names,
+    return run_sbc_parts(
+        parts,
+        sweep,
         replications=replications,
         seed=seed,
         n_ranks=n_ranks,

@@ -15,7 +15,7 @@ from gibbs.spec import ModelSpec
 from gibbs.structures.mixed import MixedModel, MixedState, linear_predictor
 from gibbs.structures.mixed_io import initial_state_mixed
 from validation.geweke import GewekeResult, draw_location, draw_scale, run_geweke
-from validation.sbc import BatchParts, SBCResult, run_sbc_batch
+from validation.sbc import BatchParts, SBCResult, run_sbc_parts
 
 __all__ = [
     "draw_prior_mixed",
@@ -189,15 +189,9 @@ def sbc_general(
     log-likelihood among ESS-thinned draws (:func:`validation.sbc.run_sbc_batch`).
     """
     parts = general_sbc_parts(spec)
-    return run_sbc_batch(
-        parts.base,
-        sweep or parts.sweep,
-        parts.draw,
-        parts.simulate,
-        parts.start,
-        parts.flatten,
-        parts.loglik,
-        parts.names,
+    return run_sbc_parts(
+        parts,
+        sweep,
         replications=replications,
         seed=seed,
         n_ranks=n_ranks,

@@ -54,6 +54,7 @@ __all__ = [
     "BatchParts",
     "fit_batch",
     "run_sbc_batch",
+    "run_sbc_parts",
     "uniformity_test",
 ]
 
@@ -635,6 +636,21 @@ def fit_batch(parts: BatchParts, Y, seeds, sweep, chains: int, draws: int, tune:
         ),
     )
     return store["q"].reshape(len(Y), chains, draws, -1)
+
+
+def run_sbc_parts(parts: BatchParts, sweep=None, **settings) -> SBCResult:
+    """:func:`run_sbc_batch` with a kernel's :class:`BatchParts` (``sweep`` defaults to theirs)."""
+    return run_sbc_batch(
+        parts.base,
+        sweep or parts.sweep,
+        parts.draw,
+        parts.simulate,
+        parts.start,
+        parts.flatten,
+        parts.loglik,
+        parts.names,
+        **settings,
+    )
 
 
 def run_sbc_batch(

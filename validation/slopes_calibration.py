@@ -28,7 +28,7 @@ from gibbs.slopes import (
     initial_state_slopes,
 )
 from validation.geweke import GewekeResult, draw_location, draw_scale, run_geweke
-from validation.sbc import BatchParts, SBCResult, run_sbc_batch
+from validation.sbc import BatchParts, SBCResult, run_sbc_parts
 
 __all__ = [
     "draw_prior_slopes",
@@ -193,15 +193,9 @@ def sbc_slopes(
     Uniformity: :func:`validation.sbc.uniformity_test`.
     """
     parts = slopes_sbc_parts(data, slopes, priors)
-    return run_sbc_batch(
-        parts.base,
-        sweep or parts.sweep,
-        parts.draw,
-        parts.simulate,
-        parts.start,
-        parts.flatten,
-        parts.loglik,
-        parts.names,
+    return run_sbc_parts(
+        parts,
+        sweep,
         replications=replications,
         seed=seed,
         n_ranks=n_ranks,
