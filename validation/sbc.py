@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -49,6 +50,10 @@ __all__ = [
     "PyMCEngine",
     "SBC",
     "SBCResult",
+    "SPREAD",
+    "ranked_names",
+    "spread_columns",
+    "with_spread",
     "ecdf_null",
     "ecdf_uniformity_pvalue",
     "BatchParts",
@@ -96,12 +101,54 @@ def quantity_names(data: HierarchicalData, family: str = "gaussian") -> list[str
     return [*names, *get_family(family).dispersion, "sigma_alpha", "loglik"]
 
 
-def _ranks(truth: np.ndarray, draws: np.ndarray, n_ranks: int) -> tuple[np.ndarray, int]:
-    """Thin ``draws`` (chains, draws, K) by the smallest bulk ESS and rank ``truth`` (K,)."""
+# The between-group spread of the group effects, ranked beside the parameters: a data-level
+# summary whose posterior a sampler with a wrong group-size or scale term gets wrong even where
+# each alpha_j's marginal looks nearly right (Modrak et al. 2023: test quantities beyond the
+# parameters).
+SPREAD = "sd(group effects)"
+_GROUP_COLUMN = re.compile(r"^(alpha|e)\[[^,\]]+(,\s*(Intercept|0))?\]$")
+
+
+def spread_columns(names: Sequence[str]) -> np.ndarray:
+    """Return the indices of every group's intercept among the ranked ``names``."""
+    return np.array([k for k, n in enumerate(names) if _GROUP_COLUMN.match(n)], dtype=np.intp)
+
+
+def with_spread(names: Sequence[str], values: np.ndarray) -> np.ndarray:
+    """Append the standard deviation of the group intercepts to ``values`` (..., len(names))."""
+    idx = spread_columns(names)
+    if idx.size < 2:
+        return values
+    return np.concatenate([values, np.std(values[..., idx], axis=-1)[..., None]], axis=-1)
+
+
+def ranked_names(names: Sequence[str]) -> list[str]:
+    """Return the quantities ranked for ``names``: with :data:`SPREAD` where it exists."""
+    names = [n for n in names if n != SPREAD]
+    return [*names, SPREAD] if spread_columns(names).size >= 2 else names
+
+
+def _ranks(
+    truth: np.ndarray,
+    draws: np.ndarray,
+    n_ranks: int,
+    rng: np.random.Generator | None = None,
+    names: Sequence[str] | None = None,
+) -> tuple[np.ndarray, int]:
+    """Thin ``draws`` (chains, draws, K) by the smallest bulk ESS and rank ``truth`` (K,).
+
+    With fewer kept draws m than ``n_ranks``, rank ``k`` in 0..m becomes
+    ``floor((k + u) (n_ranks + 1) / (m + 1))`` with u uniform: exactly uniform on 0..n_ranks when
+    k is uniform on 0..m, so the bins stay even whatever m (a deterministic rescaling fills them
+    unevenly and pushes a slowly mixing correct sampler towards a false failure). ``names``
+    (the quantities' names without :data:`SPREAD`) adds the spread of the group intercepts.
+    """
     import arviz as az
 
     from validation.compare import without_numba
 
+    if names is not None:
+        truth, draws = with_spread(names, truth), with_spread(names, draws)
     chains, n, K = draws.shape
     with without_numba():
         ess = np.array([az.ess(draws[:, :, k], method="bulk") for k in range(K)], dtype=float)
@@ -111,12 +158,18 @@ def _ranks(truth: np.ndarray, draws: np.ndarray, n_ranks: int) -> tuple[np.ndarr
     if pooled.shape[0] >= n_ranks:
         pick = np.linspace(0, pooled.shape[0] - 1, n_ranks).round().astype(int)
         pooled = pooled[pick]
-    else:  # fewer effective draws than ranks: keep all, the rank scale is rescaled below
-        pass
     rank = np.sum(pooled < truth, axis=0)
-    if pooled.shape[0] != n_ranks:
-        rank = np.floor(rank * (n_ranks + 1) / (pooled.shape[0] + 1)).astype(int)
-    return rank.astype(int), thin
+    m = pooled.shape[0]
+    if m != n_ranks:
+        u = (rng if rng is not None else np.random.default_rng(0)).random(rank.shape)
+        rank = np.floor((rank + u) * (n_ranks + 1) / (m + 1)).astype(int)
+    return np.minimum(rank, n_ranks).astype(int), thin
+
+
+def _rank_rng(seed: np.random.SeedSequence) -> np.random.Generator:
+    """Return the rescaling stream of a replication (its own child: no other draw changes)."""
+    child = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, 2))
+    return np.random.default_rng(child)
 
 
 # --------------------------------------------------------------------------- engines
@@ -307,7 +360,13 @@ def _run_problem(task: _Task, seeds) -> list[dict[str, Any]]:
     draws = task.engine.fit_problem(problem, Y, seeds)
     out = []
     for k, r in enumerate(task.replications):
-        ranks, thin = _ranks(problem.truth(thetas[k], Y[k]), draws[k], task.n_ranks)
+        ranks, thin = _ranks(
+            problem.truth(thetas[k], Y[k]),
+            draws[k],
+            task.n_ranks,
+            _rank_rng(seeds[k]),
+            problem.names,
+        )
         out.append({"replication": r, "ranks": ranks, "thin": thin})
     return out
 
@@ -339,7 +398,13 @@ def _run_task(task: _Task) -> list[dict[str, Any]]:
             th.alpha[0], th.beta[0], th.sigma_y[0] if gaussian else None, data, Y[k], family
         )
         full = np.concatenate([d, ll_draws[..., None]], axis=-1)
-        ranks, thin = _ranks(np.append(truth, ll_true), full, task.n_ranks)
+        ranks, thin = _ranks(
+            np.append(truth, ll_true),
+            full,
+            task.n_ranks,
+            _rank_rng(seeds[k]),
+            quantity_names(data, family),
+        )
         out.append({"replication": r, "ranks": ranks, "thin": thin})
     return out
 
@@ -454,7 +519,9 @@ class SBC:
         self.replications, self.seed, self.n_ranks = replications, seed, n_ranks
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.chunk = chunk
-        self.names = problem.names if problem is not None else quantity_names(data, self.family)
+        self.names = ranked_names(
+            problem.names if problem is not None else quantity_names(data, self.family)
+        )
 
     def _path(self, r: int) -> Path:
         return self.out_dir / f"replication_{r:05d}.nc"
@@ -706,5 +773,5 @@ def run_sbc_batch(
     rows = []
     for r, theta in enumerate(truths):
         truth = np.append(flatten(theta)[0], loglik(theta, Y[r][None]))
-        rows.append(_ranks(truth, post[r], n_ranks)[0])
-    return uniformity_test(pd.DataFrame(rows, columns=names), n_ranks, level, seed)
+        rows.append(_ranks(truth, post[r], n_ranks, _rank_rng(seeds[r]), names)[0])
+    return uniformity_test(pd.DataFrame(rows, columns=ranked_names(names)), n_ranks, level, seed)

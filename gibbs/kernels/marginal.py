@@ -45,6 +45,8 @@ import numpy as np
 from scipy import special
 
 from gibbs.kernels.gaussian import GaussianModel, State, draw_alpha
+from gibbs.kernels.tuning import DEFAULT
+from gibbs.kernels.tuning import current as current_tuning
 
 __all__ = [
     "ScaleProposal",
@@ -59,12 +61,12 @@ __all__ = [
 
 # Fresh proposals per step: with the Laplace-fitted proposal the chance of staying put is about
 # 1 / (K + 1), and evaluating K points costs little more than one (numpy call overhead dominates).
-PROPOSALS = 8
+PROPOSALS = DEFAULT.proposals  # at run time: gibbs.kernels.tuning.current()
 # Degrees of freedom (an integer: the chi-square is a sum of squared normals) and scale inflation
 # of the t proposal: heavier tails than the posterior's, so that the importance weights stay
 # bounded.
 PROPOSAL_DF = 4
-PROPOSAL_INFLATION = 1.2
+PROPOSAL_INFLATION = DEFAULT.inflation
 # Largest number of iterations drawn ahead in one pass (doubling from 1 after each refill), and
 # a cap on the array elements one pass holds, so that many groups do not cost much memory.
 MAX_AHEAD = 64
@@ -250,9 +252,10 @@ def scale_proposal(model: GaussianModel) -> ScaleProposal:
     negative definite (a degenerate posterior), the scale falls back to unit variances on the
     log scale: still a valid proposal, only a less efficient one.
     """
-    cached = model.__dict__.get("_cache_scale_proposal")
-    if cached is not None:
-        return cached
+    tuning = current_tuning()
+    cache = model.__dict__.setdefault("_cache_scale_proposal", {})
+    if tuning in cache:
+        return cache[tuning]
     s = model.stats
     sum_y = np.asarray(s.sum_y, dtype=float).reshape(-1, s.n_j.size)
     R = sum_y.shape[0]
@@ -289,8 +292,10 @@ def scale_proposal(model: GaussianModel) -> ScaleProposal:
     cov = np.broadcast_to(np.eye(2), (R, 2, 2)).copy()
     if ok.any():
         cov[ok] = np.linalg.inv(-hess[ok])
-    chol = np.linalg.cholesky(PROPOSAL_INFLATION**2 * cov)
+    chol = np.linalg.cholesky(tuning.inflation**2 * cov)
     chol_inv = np.linalg.inv(chol)
+    if tuning.shift:  # a stress setting (gibbs.kernels.tuning): off-centre, still valid
+        x = x + tuning.shift * np.sqrt(np.einsum("rij,rij->ri", chol, chol))
     # Bivariate t normaliser: Gamma((nu + 2) / 2) / (Gamma(nu / 2) nu pi |Sigma|^(1/2)).
     nu = PROPOSAL_DF
     log_norm = (
@@ -302,7 +307,7 @@ def scale_proposal(model: GaussianModel) -> ScaleProposal:
     proposal = ScaleProposal(x, chol, chol_inv, log_norm)
     for value in proposal:
         value.setflags(write=False)
-    object.__setattr__(model, "_cache_scale_proposal", proposal)
+    cache[tuning] = proposal
     return proposal
 
 
@@ -425,7 +430,9 @@ def make_marginal_sweep(
                 # Elements per step: alpha's draws, and per proposal the group-size terms
                 # and the precision matrix.
                 groups, d = _marginal_stats(model).sizes.size, model.M.shape[0]
-                per_step = streams.chains * (model.data.n_groups + PROPOSALS * (groups + d * d))
+                per_step = streams.chains * (
+                    model.data.n_groups + current_tuning().proposals * (groups + d * d)
+                )
                 size = max(1, min(2 * ahead.size, MAX_AHEAD, _AHEAD_ELEMENTS // per_step))
         ahead = _draw_ahead(streams, state, model, size, log_density, importance)
         streams.scratch[key] = ahead
@@ -464,7 +471,7 @@ def _draw_ahead(
 ) -> _Ahead:
     """Run the scale chain ``size`` steps from ``state``, then draw the locations for each."""
     proposal = scale_proposal(model)
-    C, K, d = streams.chains, PROPOSALS, model.M.shape[0]
+    C, K, d = streams.chains, current_tuning().proposals, model.M.shape[0]
     # t draws: mean + chol z / sqrt(chi^2_nu / nu), the chi^2_nu as a sum of nu squared normals.
     z = streams.normal(size * K * (2 + PROPOSAL_DF)).reshape(C, size * K, 2 + PROPOSAL_DF)
     chi2 = np.sum(z[..., 2:] ** 2, axis=-1)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
+from gibbs.kernels.tuning import current
 from gibbs.priors import (
     HalfNormal,
     HalfStudentT,
@@ -114,7 +115,7 @@ def draw_collapsed_scale(
         out = x - 0.5 * (np.log(v) + resid2 / v).sum(axis=-1)
         return out if flat else out + prior.logpdf(np.exp(x))
 
-    return np.exp(slice_step_batched(streams, logf, np.log(sigma), width=1.0))
+    return np.exp(slice_step_batched(streams, logf, np.log(sigma), width=current().slice_width))
 
 
 def _draw_gig(streams: ChainStreams, p: float, a: float, b: np.ndarray) -> np.ndarray:
@@ -194,7 +195,7 @@ def draw_noncentered_scale(
                 - (quad[k] * s * s - 2.0 * lin[k] * s) / (2.0 * noise_var[k])
             )
 
-        out[k] = np.exp(_slice_step(gen, logf, np.log(sigma[k]), width=1.0))
+        out[k] = np.exp(_slice_step(gen, logf, np.log(sigma[k]), width=current().slice_width))
     return out
 
 
@@ -330,7 +331,8 @@ def slice_cholesky(streams: ChainStreams, Sigma: np.ndarray, log_target) -> np.n
             x0 = np.log(L[:, row, col]) if diagonal else L[:, row, col]
             # Off-diagonal steps in units of the row's conditional sd (a function of the other
             # coordinates only, so the update stays reversible).
-            width = 1.0 if diagonal else L[:, row, row]
+            scale = current().slice_width
+            width = scale if diagonal else scale * L[:, row, row]
             x = slice_step_batched(streams, logf, x0, width=width)
             L = L.copy()
             L[:, row, col] = np.exp(x) if diagonal else x
