@@ -47,7 +47,7 @@ def sample(
     tune: int = 1000,
     chains: int = 4,
     thin: int = 1,
-    seed: int | np.random.SeedSequence | None = None,
+    seed: int | np.random.SeedSequence | Sequence[int] | None = None,
     init: Mapping[str, Any] | None = None,
     progressbar: bool = True,
     *,
@@ -99,9 +99,10 @@ def sample(
         Number of chains (updated together, vectorised in numpy).
     thin : int
         Keep every ``thin``-th iteration after warm-up.
-    seed : int or SeedSequence, optional
+    seed : int, SeedSequence or sequence of them, optional
         Master seed; chain k uses child k, so its draws do not depend on ``chains``. ``None``
-        draws fresh entropy, recorded in the output's attributes.
+        draws fresh entropy, recorded in the output's attributes. A list of ``chains`` seeds (as
+        PyMC's ``random_seed`` list) gives chain k seed k's own sequence.
     init : mapping, optional
         Initial values overriding the over-dispersed defaults.
     progressbar : bool
@@ -207,7 +208,7 @@ def sample_spec(
     tune: int = 1000,
     chains: int = 4,
     thin: int = 1,
-    seed: int | np.random.SeedSequence | None = None,
+    seed: int | np.random.SeedSequence | Sequence[int] | None = None,
     init: Mapping[str, Any] | None = None,
     progressbar: bool = True,
     store_alpha: bool | Sequence[Any] = True,

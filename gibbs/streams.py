@@ -25,9 +25,22 @@ _PURPOSES = ("normal", "gamma", "uniform", "slow", "init", "predictive", "latent
 
 
 def chain_seed_sequences(
-    seed: int | np.random.SeedSequence | None, chains: int
+    seed: int | np.random.SeedSequence | Sequence[int | np.random.SeedSequence] | None,
+    chains: int,
 ) -> tuple[np.random.SeedSequence, list[np.random.SeedSequence]]:
-    """Return the master sequence and one child per chain (child k independent of ``chains``)."""
+    """Return the master sequence and one child per chain (child k independent of ``chains``).
+
+    A sequence of seeds (as PyMC's ``random_seed`` list) gives chain k the sequence of seed k
+    itself; the master is then a sequence built from all of them (recorded, never drawn from).
+    """
+    if isinstance(seed, list | tuple):
+        if len(seed) != chains:
+            raise ValueError(f"seed: {len(seed)} seeds given for {chains} chains")
+        children = [
+            s if isinstance(s, np.random.SeedSequence) else np.random.SeedSequence(s) for s in seed
+        ]
+        master = np.random.SeedSequence([int(c.generate_state(1)[0]) for c in children])
+        return master, children
     master = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     children = [
         np.random.SeedSequence(master.entropy, spawn_key=(*master.spawn_key, k))

@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from validation.compare import Comparison, compare_posteriors, flatten_scalars, summarize
+from validation.compare import (
+    Comparison,
+    between_chain_mcse,
+    compare_posteriors,
+    honest_mcse,
+    summarize,
+)
 
 __all__ = [
     "Golden",
@@ -170,40 +176,6 @@ def save(
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=1, default=float))
-    return out
-
-
-def between_chain_mcse(posterior: Any) -> pd.DataFrame:
-    """MCSE of mean, sd and 5%/95% quantiles from the spread of the per-chain statistics.
-
-    With C independent chains, each statistic's per-chain values scatter around the pooled one
-    with standard deviation about sqrt(C) times its MCSE, whatever the shape of the posterior.
-    """
-    chains = posterior.sizes["chain"]
-    per_chain = {
-        "mcse_mean": posterior.mean("draw"),
-        "mcse_sd": posterior.std("draw", ddof=1),
-        "mcse_q05": posterior.quantile(0.05, dim="draw").drop_vars("quantile"),
-        "mcse_q95": posterior.quantile(0.95, dim="draw").drop_vars("quantile"),
-    }
-    return pd.DataFrame(
-        {k: flatten_scalars(v.std("chain", ddof=1) / np.sqrt(chains)) for k, v in per_chain.items()}
-    )
-
-
-def honest_mcse(summary: pd.DataFrame, posterior: Any) -> pd.DataFrame:
-    """Each MCSE as the larger of ArviZ's estimate and the between-chain one.
-
-    ArviZ's MCSE of the sd and of the tail quantiles comes from a normal-theory formula that
-    understates the error of heavy-tailed marginals (a separated group's intercept: a golden's
-    recorded sd was 2.5 of its MCSEs away from three independent runs of the same length). A
-    reference's error must not be understated, or every later comparison inherits false
-    alarms; taking the larger estimate costs a little power and never adds one.
-    """
-    between = between_chain_mcse(posterior).loc[summary.index]
-    out = summary.copy()
-    for col in between.columns:
-        out[col] = np.maximum(summary[col], between[col])
     return out
 
 
