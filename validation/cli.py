@@ -144,6 +144,40 @@ def _add_calibration_options(
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--level", type=float, default=0.01, help="family-wise error level")
     parser.add_argument("--out", default=out, help="output folder")
+    _add_design_options(parser)
+
+
+def _add_design_options(parser: argparse.ArgumentParser) -> None:
+    from validation.designs import DESIGNS
+
+    parser.add_argument(
+        "--design",
+        choices=sorted(DESIGNS),
+        default=None,
+        help="run on a calibration design of validation.designs (keeps the model's structure "
+        "and family): " + "; ".join(f"{d.name}: {d.description}" for d in DESIGNS.values()),
+    )
+    parser.add_argument(
+        "--group-sizes",
+        default=None,
+        metavar="N,N,...",
+        help="run on a design with these rows per group, e.g. 1,2,5,20 (0: a group without rows)",
+    )
+
+
+def _designed(args: argparse.Namespace, spec):
+    """``spec`` on ``--design`` or ``--group-sizes`` (validation.designs), else unchanged."""
+    from validation.designs import DESIGNS, design_spec, sized_design
+
+    if args.group_sizes:
+        try:
+            sizes = [int(v) for v in args.group_sizes.split(",")]
+        except ValueError as exc:
+            raise ValueError(f"--group-sizes takes integers like 1,2,5,20: {exc}") from exc
+        return design_spec(spec, sized_design(sizes), seed=args.seed)
+    if args.design:
+        return design_spec(spec, DESIGNS[args.design], seed=args.seed)
+    return spec
 
 
 def _family(args: argparse.Namespace):
@@ -362,7 +396,7 @@ def _cmd_geweke(args: argparse.Namespace) -> int:
 
     from validation.calibration import geweke, sweep_under_test
 
-    spec = load_spec(args)
+    spec = _designed(args, load_spec(args))
     data, priors = spec.data, spec.priors
     args.scheme = args.scheme or spec.default_scheme
     sweep = sweep_under_test(spec, args.scheme, args.mutant)
@@ -376,8 +410,8 @@ def _cmd_geweke(args: argparse.Namespace) -> int:
     )
     label = f"mutant {args.mutant}" if args.mutant else f"scheme {args.scheme}"
     print(
-        f"{label}, family {args.family}, priors {priors}, design {args.dataset} ({data.n} rows, "
-        f"{data.n_groups} groups)"
+        f"{label}, family {args.family}, priors {priors}, design "
+        f"{args.group_sizes or args.design or args.dataset} ({data.n} rows, {data.n_groups} groups)"
     )
     print(result)
     with pd_options():
@@ -427,7 +461,7 @@ def _cmd_sbc(args: argparse.Namespace) -> int:
     from validation.calibration import sbc_batch, sweep_under_test
     from validation.capabilities import check, refusal
 
-    spec = load_spec(args)
+    spec = _designed(args, load_spec(args))
     args.scheme = args.scheme or spec.default_scheme
     sweep = sweep_under_test(spec, args.scheme, args.mutant)
     if refusal(spec.structure, spec.family.name, "sbc-resumable") is None:
@@ -553,6 +587,73 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _load_sampler(path: str):
+    """Import ``module:function`` (a sampler ``(data, seed, draws, chains) -> InferenceData``)."""
+    import importlib
+
+    module, _, name = path.partition(":")
+    if not module or not name:
+        raise ValueError(f"--sampler takes module:function, got {path!r}")
+    sys.path.insert(0, ".")
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"--sampler {path}: {exc}") from exc
+    if not callable(fn):
+        raise ValueError(f"--sampler {path} is not callable")
+    return fn
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from validation.driver_mutants import DRIVER_MUTANTS, driver_mutant
+    from validation.verify import verify
+
+    driver = args.mutant if args.mutant in DRIVER_MUTANTS else None
+    sweep_mutant = None if driver else args.mutant
+    sampler = _load_sampler(args.sampler) if args.sampler else None
+    if args.out:  # a bad folder is found now, not after the batteries
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    say = (
+        (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    )
+    with driver_mutant(driver):
+        spec = load_spec(args)  # inside the context: a driver mutant reaches the spec's output
+        result = verify(
+            spec,
+            scheme=args.scheme,
+            mutant=sweep_mutant,
+            sampler=sampler,
+            batteries=args.batteries,
+            seed=args.seed,
+            level=args.level,
+            reference=args.reference,
+            replications=args.replications,
+            progress=say,
+        )
+    under_test = args.sampler or f"mutant {args.mutant}" if args.mutant or args.sampler else None
+    under_test = under_test or f"scheme {args.scheme or spec.default_scheme}"
+    print(
+        f"verify: {under_test}; {spec.structure} x {spec.family.name} on {args.dataset} "
+        f"({spec.data.n} rows, {spec.data.n_groups} groups)"
+    )
+    table = result.table
+    with pd_options():
+        print(table[["verdict", "detail", "seconds"]].to_string())
+        print()
+        print(table[["sees", "cannot see"]].to_string())
+    print(f"verdict: {'PASS' if result.passed else 'FAIL'}")
+    if args.out:
+        record = {
+            "command": "gibbs-suite verify " + " ".join(args.argv),
+            "passed": result.passed,
+            "batteries": table.reset_index().to_dict(orient="records"),
+        }
+        (Path(args.out) / "verify.json").write_text(json.dumps(record, indent=2, default=str))
+    return EXIT_OK if result.passed else EXIT_FAIL
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``gibbs-suite``."""
     parser = argparse.ArgumentParser(
@@ -645,6 +746,40 @@ def build_parser() -> argparse.ArgumentParser:
     p_sbc.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p_sbc.add_argument("--quiet", action="store_true")
     p_sbc.set_defaults(func=_cmd_sbc)
+
+    p_ver = sub.add_parser(
+        "verify",
+        help="run conformance, compare, Geweke and SBC on a configuration: one table of verdicts",
+        description="Verify a sampler of one configuration with every battery: the driver "
+        "conformance suite, compare against the stored golden (else a fresh NUTS fit) with the "
+        "run lengthened until its own error is small, and Geweke and SBC over the calibration "
+        "designs and stress settings. --mutant takes any mutant of the catalogue (also the "
+        "driver mutants of validation/driver_mutants.py); --sampler module:function verifies "
+        "any sampler (data, seed, draws, chains) -> InferenceData. Exit 0 when no battery "
+        "fails, 1 otherwise.",
+    )
+    _add_dataset_options(p_ver)
+    p_ver.add_argument("--scheme", default=None, help="scheme under test (default: the model's)")
+    p_ver.add_argument("--mutant", help="a mutant of the catalogue or a driver mutant")
+    p_ver.add_argument("--sampler", help="module:function of your own sampler")
+    p_ver.add_argument(
+        "--batteries",
+        nargs="+",
+        choices=["conformance", "compare", "geweke", "sbc"],
+        default=["conformance", "compare", "geweke", "sbc"],
+    )
+    p_ver.add_argument(
+        "--reference",
+        choices=["auto", "golden", "nutpie", "pymc"],
+        default="auto",
+        help="compare's reference: auto (the golden when one matches, else nutpie)",
+    )
+    p_ver.add_argument("--replications", type=int, default=1000, help="SBC replications per run")
+    p_ver.add_argument("--seed", type=int, default=1)
+    p_ver.add_argument("--level", type=float, default=0.01, help="family-wise level per battery")
+    p_ver.add_argument("--out", default="reports/verify", help="folder for verify.json")
+    p_ver.add_argument("--quiet", action="store_true", help="no progress lines")
+    p_ver.set_defaults(func=_cmd_verify)
 
     p_bench = sub.add_parser(
         "bench",

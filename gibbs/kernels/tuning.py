@@ -2,7 +2,7 @@
 
 Every block that corrects a proposal (the i-SIR step of the fully collapsed scheme, the slice
 steps of the scale updates) reads its constants here at run time. The defaults are the tuned
-values; :data:`STRESS` holds deliberately poor settings (one or two proposals from a widened and
+values; :data:`STRESS` holds deliberately poor settings (two proposals from a widened and
 shifted t; slice brackets far too narrow or far too wide). Each leaves the sampler *correct*
 but makes its correction carry the weight: an i-SIR step without its importance weights, an
 accept rule with the wrong ratio or a slice step that shrinks the wrong way changes the stationary
@@ -55,7 +55,7 @@ class Tuning:
 DEFAULT = Tuning()
 # Poor but valid settings, one per kind of correction (see the module docstring).
 STRESS: dict[str, Tuning] = {
-    "poor-proposals": Tuning(proposals=1, inflation=3.0, shift=1.5),
+    "poor-proposals": Tuning(proposals=2, inflation=3.0, shift=1.5),
     "narrow-slices": Tuning(slice_width=0.02),
     "wide-slices": Tuning(slice_width=40.0),
 }

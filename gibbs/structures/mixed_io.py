@@ -46,7 +46,8 @@ def initial_state_mixed(
     sizes = [p + F, 1, K, n_f, n_eff, J * K]
     z = np.stack([g.standard_normal(sum(sizes)) for g in streams.init])
     parts = np.split(z, np.cumsum(sizes)[:-1], axis=1)
-    theta = theta_hat + 2.0 * parts[0] @ root.T
+    # Stacked products: each chain's rounding does not depend on the number of chains.
+    theta = theta_hat + 2.0 * np.matmul(parts[0][:, None, :], root.T)[:, 0]
     sd = spread * np.exp(parts[2])
     sigma_f = spread * np.exp(parts[3])
     levels = [len(f.levels) for f in model.factors]

@@ -1,0 +1,75 @@
+"""Driver conformance: the correct driver passes every check, each driver mutant fails one."""
+
+import numpy as np
+import pytest
+
+import gibbs
+from tests.configurations import GENERAL_CONFIGS
+from validation.conformance import conformance, sampler_conformance
+from validation.driver_mutants import DRIVER_MUTANTS, driver_mutant
+from validation.mutant_catalogue import mutants_for
+
+
+def _radon_spec(**kw):
+    from gibbs.datasets import load_radon
+
+    return gibbs.specify(load_radon(), **kw)
+
+
+@pytest.mark.parametrize("family", ["gaussian", "logistic"])
+def test_correct_driver_conforms_for_every_scheme(family):
+    from gibbs.datasets import load_radon, load_radon_action_level
+
+    data = load_radon() if family == "gaussian" else load_radon_action_level()
+    spec = gibbs.specify(data, family=family)
+    for scheme in spec.schemes():
+        result = conformance(spec, scheme=scheme)
+        assert result.passed, (scheme, result.table[~result.table["passed"]])
+
+
+@pytest.mark.parametrize("name", sorted(GENERAL_CONFIGS))
+def test_every_combination_conforms(name):
+    spec = GENERAL_CONFIGS[name]()
+    result = conformance(spec)
+    assert result.passed, result.table[~result.table["passed"]]
+
+
+@pytest.mark.parametrize("name", sorted(DRIVER_MUTANTS))
+def test_every_driver_mutant_fails_conformance(name):
+    # The spec is built inside the context: a mutant of the output code reaches it there.
+    with driver_mutant(name):
+        result = conformance(_radon_spec())
+    assert not result.passed, name
+
+
+def test_driver_mutants_leave_the_blocks_alone():
+    # Negative control of the battery split: the blocks are correct, only the driver is broken,
+    # so a sweep mutant (a wrong block) is invisible to conformance.
+    spec = _radon_spec()
+    bug, sweep = mutants_for(spec)["df_off_by_one"]
+    assert conformance(spec, sweep).passed
+
+
+def test_seed_list_gives_chain_k_seed_k():
+    spec = _radon_spec()
+    a = gibbs.sample(spec, draws=5, tune=3, chains=2, seed=[4, 9], progressbar=False)
+    b = gibbs.sample(spec, draws=5, tune=3, chains=1, seed=[9], progressbar=False)
+    assert np.array_equal(a.posterior["beta"].values[1], b.posterior["beta"].values[0])
+    with pytest.raises(ValueError, match="2 seeds given for 3 chains"):
+        gibbs.sample(spec, draws=5, chains=3, seed=[1, 2], progressbar=False)
+
+
+def test_sampler_conformance_of_a_plugin_and_a_broken_one():
+    spec = _radon_spec()
+
+    def good(data, seed, draws, chains):
+        return gibbs.sample(data, seed=seed, draws=draws, chains=chains, tune=20, progressbar=False)
+
+    def copies(data, seed, draws, chains):  # every chain from one seed
+        return gibbs.sample(
+            data, seed=[seed] * chains, draws=draws, chains=chains, tune=20, progressbar=False
+        )
+
+    assert sampler_conformance(good, spec.data).passed
+    result = sampler_conformance(copies, spec.data)
+    assert not result.table.loc["distinct streams", "passed"]

@@ -1,0 +1,348 @@
+"""``gibbs-suite verify``: every battery on one configuration, one table of verdicts.
+
+A sampler is verified by four batteries, each blind to something the others see:
+
+==============  ============================  ===============================================
+battery         sees                          cannot see
+==============  ============================  ===============================================
+conformance     warm-up, thinning, chain      any error inside a sweep (the draws are not
+                streams, labels, init, exact  judged, only where they go)
+                reproducibility
+compare         any error that moves the      errors of a size below its power on this one
+                posterior of *this* data,     dataset; terms this design leaves inert
+                through the public path
+geweke          a sweep that does not leave   the driver and output (it drives the blocks);
+                p(theta | y) invariant, on    errors that need more iterations than its run
+                every design and stress
+                setting
+sbc             miscalibration of the whole   slow mixing passes as long as ranks stay
+                fit (driver loop included)    uniform; errors of small size at its replications
+==============  ============================  ===============================================
+
+:func:`verify` runs them on a :class:`gibbs.spec.ModelSpec` and its sweep (a scheme, a mutant
+of the catalogue, a driver mutant), or on any sampler callable
+``sampler(data, seed, draws, chains) -> InferenceData`` (conformance of what a black box can
+show, compare and SBC; Geweke's test needs the transition itself). ``compare`` takes the
+configuration's stored golden reference when one was built from the same data, model and
+priors, else a fresh NUTS fit, and lengthens the Gibbs run until its own Monte Carlo error is
+at most half the reference's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "BATTERY_SCOPE",
+    "VerifyResult",
+    "compare_lengthened",
+    "golden_for",
+    "verify",
+]
+
+BATTERY_SCOPE = {
+    "conformance": (
+        "warm-up, thinning, chain streams, labels, init, reproducibility",
+        "errors inside a sweep",
+    ),
+    "compare": (
+        "errors that move this data's posterior, through the public path",
+        "errors below its power on one dataset; terms this design leaves inert",
+    ),
+    "geweke": (
+        "a sweep that does not leave p(theta | y) invariant, every design and stress setting",
+        "the driver and output; a black-box sampler",
+    ),
+    "sbc": (
+        "miscalibrated fits over designs and stress settings",
+        "slow mixing that keeps ranks uniform; errors smaller than its replications resolve",
+    ),
+}
+
+
+@dataclass
+class VerifyResult:
+    """Verdicts of every battery: ``table`` has one row per battery."""
+
+    table: pd.DataFrame
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """Whether no battery failed (a battery that cannot run is not a pass or a fail)."""
+        return not (self.table["verdict"] == "FAIL").any()
+
+    def __str__(self) -> str:
+        with pd.option_context("display.width", 160, "display.max_colwidth", 70):
+            return self.table.to_string()
+
+
+def golden_for(spec) -> tuple[str, Any] | None:
+    """Return (name, golden) of the stored reference built from ``spec``'s model, if any.
+
+    Matches the family, varying slopes, factors and priors, then the data summary
+    (:func:`validation.golden.check_data`); goldens whose data need a download are skipped.
+    """
+    from validation.build_goldens import GOLDENS
+    from validation.golden import check_data, load
+
+    for name, g in GOLDENS.items():
+        if g.needs_radon_dir or g.needs_election88_dir or not g.path.exists():
+            continue
+        try:
+            case = g.case()
+            other = case.spec()
+        except Exception:  # noqa: BLE001 - a golden whose case cannot be built here
+            continue
+        if (
+            other.family.name != spec.family.name
+            or tuple(other.slopes) != tuple(spec.slopes)
+            or sorted(other.factor_labels) != sorted(spec.factor_labels)
+            or repr(other.priors) != repr(spec.priors)
+            or other.data.n != spec.data.n
+            or other.data.x_names != spec.data.x_names
+            or other.data.u_names != spec.data.u_names
+        ):
+            continue
+        golden = load(g.path)
+        try:
+            check_data(golden, spec.data, name=name)
+        except ValueError:
+            continue
+        return name, golden
+    return None
+
+
+def _reference_mcse(reference, names: Sequence[str]) -> pd.DataFrame:
+    if hasattr(reference, "summary_for"):
+        return reference.summary_for(list(names))
+    from validation.compare import summarize
+
+    return summarize(reference.posterior[list(names)])
+
+
+def compare_lengthened(
+    run: Callable[[int], Any],
+    reference,
+    names: Sequence[str],
+    *,
+    draws: int = 1000,
+    max_draws: int = 16000,
+    ratio: float = 0.5,
+    level: float = 0.01,
+    progress: Callable[[str], None] | None = None,
+):
+    """Compare ``run(draws)`` with ``reference``, doubling draws until Gibbs's MCSE is small.
+
+    The run is lengthened while any compared statistic's MCSE exceeds ``ratio`` times the
+    reference's, or its own R-hat or ESS fail the comparison's rules, up to ``max_draws``. The
+    sampler under test is cheap; the reference's error then dominates every z-score.
+    Returns (comparison, draws used).
+    """
+    from validation.compare import compare_posteriors, summarize
+
+    ref = _reference_mcse(reference, names)
+    while True:
+        if progress is not None:
+            progress(f"compare: sampler under test at {draws} draws per chain")
+        idata = run(draws)
+        mine = summarize(idata.posterior[list(names)])
+        cols = ["mcse_mean", "mcse_sd", "mcse_q05", "mcse_q95"]
+        ref_aligned = ref.loc[mine.index, cols].to_numpy()
+        too_noisy = np.any(mine[cols].to_numpy() > ratio * ref_aligned)
+        diag_bad = bool(
+            (mine["r_hat"] > 1.01).any() or (mine[["ess_bulk", "ess_tail"]] < 400).any().any()
+        )
+        if not (too_noisy or diag_bad) or 2 * draws > max_draws:
+            break
+        draws *= 2
+    labels = ("sampler", "golden" if hasattr(reference, "summary_for") else "nuts")
+    comparison = compare_posteriors(
+        idata, reference, var_names=list(names), level=level, labels=labels
+    )
+    return comparison, draws
+
+
+def _compare_verdict(comparison) -> tuple[str, str]:
+    """PASS / FAIL / N/A with the reason: the sampler under test's own failures count."""
+    if comparison.verdict == "agree":
+        return "PASS", f"agree, max |z| = {comparison.max_abs_z():.2f}"
+    if comparison.verdict == "disagree":
+        return "FAIL", comparison.reasons[0]
+    reasons = "; ".join(comparison.reasons)
+    own = any(r.startswith("sampler") for r in comparison.reasons)
+    return ("FAIL" if own else "N/A"), ("does not converge: " if own else "") + reasons
+
+
+def verify(
+    spec,
+    *,
+    scheme: str | None = None,
+    mutant: str | None = None,
+    sampler: Callable | None = None,
+    batteries: Sequence[str] = ("conformance", "compare", "geweke", "sbc"),
+    seed: int = 1,
+    level: float = 0.01,
+    reference: str = "auto",
+    replications: int = 1000,
+    geweke_settings: dict | None = None,
+    sbc_settings: dict | None = None,
+    designs: dict | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> VerifyResult:
+    """Run the batteries on ``spec``'s sampler; one row per battery.
+
+    Parameters
+    ----------
+    spec : gibbs.spec.ModelSpec
+        The configuration (build it inside a driver mutant's context to test that mutant).
+    scheme, mutant : str, optional
+        The sweep under test: a scheme of the spec, or a mutant of the catalogue.
+    sampler : callable, optional
+        Any sampler ``(data, seed, draws, chains) -> InferenceData`` instead of a sweep.
+    batteries : sequence of str
+        Which of conformance, compare, geweke and sbc to run.
+    reference : {"auto", "golden", "nutpie", "pymc"}
+        compare's reference: ``auto`` takes the golden when one matches, else nutpie.
+    replications : int
+        SBC replications per design and setting.
+    geweke_settings, sbc_settings : dict, optional
+        Passed to :func:`validation.batteries.geweke_designs` / ``sbc_designs``.
+    designs : dict, optional
+        ``{"geweke": [...], "sbc": [...]}`` design names (default: the libraries' defaults).
+    """
+    from gibbs.sampling import sample_spec
+    from reference_models.reference import compared_vars
+    from validation.calibration import sweep_under_test
+    from validation.conformance import conformance, sampler_conformance
+
+    say = progress or (lambda msg: None)
+    sweep = None if sampler is not None else sweep_under_test(spec, scheme, mutant)
+    label = mutant or scheme or spec.default_scheme
+    rows, details = [], {}
+
+    def add(battery, verdict, detail, seconds):
+        sees, blind = BATTERY_SCOPE[battery]
+        rows.append(
+            {
+                "battery": battery,
+                "verdict": verdict,
+                "detail": detail,
+                "seconds": round(seconds, 1),
+                "sees": sees,
+                "cannot see": blind,
+            }
+        )
+
+    if "conformance" in batteries:
+        start = time.perf_counter()
+        say("conformance: short runs with probe blocks")
+        if sampler is not None:
+            result = sampler_conformance(sampler, spec.data, seed=seed)
+        else:
+            result = conformance(spec, None if mutant is None else sweep, scheme=scheme)
+        details["conformance"] = result
+        failed = result.table.index[~result.table["passed"]].tolist()
+        add(
+            "conformance",
+            "PASS" if result.passed else "FAIL",
+            f"{len(result.table)} checks" + (f"; failed: {', '.join(failed)}" if failed else ""),
+            time.perf_counter() - start,
+        )
+
+    if "compare" in batteries:
+        start = time.perf_counter()
+        names = compared_vars(spec)
+        found = golden_for(spec) if reference in ("auto", "golden") else None
+        if found is None and reference == "golden":
+            add("compare", "N/A", "no golden reference for this configuration", 0.0)
+        else:
+            if found is not None:
+                ref_name, ref = found
+                names = [v for v in names if v in ref.var_names]
+                source = f"golden {ref_name}"
+            else:
+                from reference_models.reference import fit_spec
+
+                engine = "nutpie" if reference == "auto" else reference
+                say(f"compare: fitting the twin with {engine}")
+                ref = fit_spec(
+                    spec, sampler=engine, seed=seed, progressbar=False, log_likelihood=False
+                )
+                source = f"fresh {engine} 4 x 1000"
+
+            def run(draws: int):
+                with np.errstate(all="ignore"):
+                    if sampler is not None:
+                        return sampler(spec.data, seed, draws, 8)
+                    return sample_spec(
+                        spec,
+                        sweep,
+                        label,
+                        draws=draws,
+                        chains=8,
+                        seed=seed,
+                        progressbar=False,
+                        log_likelihood=False,
+                    )
+
+            try:
+                comparison, used = compare_lengthened(run, ref, names, level=level, progress=say)
+            except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
+                add("compare", "FAIL", f"the sampler crashed: {exc}", time.perf_counter() - start)
+            else:
+                details["compare"] = comparison
+                verdict, why = _compare_verdict(comparison)
+                add(
+                    "compare",
+                    verdict,
+                    f"{why} (against {source}; 8 chains x {used} draws)",
+                    time.perf_counter() - start,
+                )
+
+    for battery in ("geweke", "sbc"):
+        if battery not in batteries:
+            continue
+        if sampler is not None and battery == "geweke":
+            add("geweke", "N/A", "needs the sampler's transition (a scheme of named blocks)", 0.0)
+            continue
+        if sampler is not None:
+            add("sbc", "N/A", "a black-box sampler: use validation.sbc.SBC with an engine", 0.0)
+            continue
+        from validation.batteries import geweke_designs, sbc_designs
+
+        start = time.perf_counter()
+        extra = dict((geweke_settings if battery == "geweke" else sbc_settings) or {})
+        if designs and battery in designs:
+            extra["designs"] = designs[battery]
+        try:
+            if battery == "geweke":
+                result = geweke_designs(spec, sweep, level=level, seed=seed, progress=say, **extra)
+            else:
+                result = sbc_designs(
+                    spec,
+                    sweep,
+                    level=level,
+                    seed=seed,
+                    replications=replications,
+                    progress=say,
+                    **extra,
+                )
+        except (np.linalg.LinAlgError, FloatingPointError) as exc:
+            add(battery, "FAIL", f"the sampler crashed: {exc}", time.perf_counter() - start)
+            continue
+        details[battery] = result
+        failed = [f"{d}/{s}" for d, s in result.table.index[~result.table["passed"]]]
+        add(
+            battery,
+            "PASS" if result.passed else "FAIL",
+            f"{len(result.table)} runs" + (f"; failed: {', '.join(failed)}" if failed else ""),
+            time.perf_counter() - start,
+        )
+    return VerifyResult(pd.DataFrame(rows).set_index("battery"), details)
