@@ -132,10 +132,13 @@ def _run(
     statistic: Callable[[Any], float],
     level: float,
     progress: Callable[[str], None] | None,
+    fail_fast: bool = False,
 ) -> BatteryResult:
     rows, results = [], {}
     each = level / max(len(runs), 1)
     for k, (design, setting, spec) in enumerate(runs):
+        if fail_fast and rows and not all(r["passed"] for r in rows):
+            break  # the battery has failed: the remaining runs cannot change its verdict
         if progress is not None:
             progress(f"{battery} {k + 1}/{len(runs)}: design {design}, setting {setting}")
         start = time.perf_counter()
@@ -167,12 +170,14 @@ def geweke_designs(
     level: float = 0.01,
     seed: int = 1,
     progress: Callable[[str], None] | None = None,
+    fail_fast: bool = False,
     **settings: Any,
 ) -> BatteryResult:
     """Run Geweke's test of ``sweep`` on every design (and stress setting) of ``spec``.
 
     ``settings`` go to :func:`validation.calibration.geweke` (chains, iterations, burn).
-    The statistic column is the largest |z| of the run.
+    The statistic column is the largest |z| of the run. ``fail_fast`` stops at the first
+    failed run (the levels stay those of the full plan).
     """
     from validation.calibration import geweke
 
@@ -184,6 +189,7 @@ def geweke_designs(
         lambda r: float(r.table["z"].abs().max()),
         level,
         progress,
+        fail_fast,
     )
 
 
@@ -231,12 +237,13 @@ def sbc_designs(
     seed: int = 1,
     replications: int = 1000,
     progress: Callable[[str], None] | None = None,
+    fail_fast: bool = False,
     **settings: Any,
 ) -> BatteryResult:
     """Run SBC of ``sweep`` on every design (and stress setting) of ``spec``.
 
     ``settings`` go to :func:`sbc_spec` (n_ranks, chains, draws, tune). The statistic column is
-    the smallest p-value of the run.
+    the smallest p-value of the run; ``fail_fast`` as in :func:`geweke_designs`.
     """
     runs = plan(spec, sweep, designs, stress, seed)
     return _run(
@@ -248,4 +255,5 @@ def sbc_designs(
         lambda r: float(r.tests[["p_chi2", "p_ecdf"]].min().min()),
         level,
         progress,
+        fail_fast,
     )

@@ -34,13 +34,19 @@ from validation.mutant_types import Mutant
 __all__ = ["BINOMIAL_MUTANTS"]
 
 
-def _pg_with(shape_factor: float = 1.0, tilt: bool = True, centred_response: bool = True):
+def _pg_with(
+    shape_factor: float = 1.0,
+    tilt: bool = True,
+    centred_response: bool = True,
+    one_trial: bool = False,
+):
     def block(streams, state: BinomialState, model: BinomialModel) -> BinomialState:
         eta = linear_predictor(state, model)
         omega = np.empty(eta.shape)
         z = eta if tilt else np.zeros_like(eta)
+        shape = np.ones_like(model.trials) if one_trial else shape_factor * model.trials
         for c, gen in enumerate(streams.latent):
-            random_polyagamma(shape_factor * model.trials, z[c], out=omega[c], random_state=gen)
+            random_polyagamma(shape, z[c], out=omega[c], random_state=gen)
         r = model.kappa if centred_response else model.Y
         return with_latent(state, model, omega, np.broadcast_to(r, eta.shape))
 
@@ -50,6 +56,7 @@ def _pg_with(shape_factor: float = 1.0, tilt: bool = True, centred_response: boo
 pg_without_tilt = _pg_with(tilt=False)
 pg_double_shape = _pg_with(shape_factor=2.0)
 pg_uncentred_response = _pg_with(centred_response=False)
+pg_one_trial = _pg_with(one_trial=True)
 
 
 def probit_flipped_truncation(streams, state: BinomialState, model: BinomialModel):
@@ -114,6 +121,12 @@ def _catalogue():
             "pg_double_shape",
             "omega ~ PG(2m, eta): wrong Polya-Gamma shape",
             _swap("logistic", latent=pg_double_shape),
+            "logistic",
+        ),
+        Mutant(
+            "pg_one_trial",
+            "omega ~ PG(1, eta) whatever the row's trials (exact on 0/1 rows)",
+            _swap("logistic", latent=pg_one_trial),
             "logistic",
         ),
         Mutant(

@@ -144,7 +144,6 @@ class SpecSBCProblem:
         from gibbs.spec import specify
         from reference_models.reference import fit_spec
 
-        parts = self.parts
         spec = specify(
             self.data.replace(y=y),
             family=self.family,
@@ -161,7 +160,13 @@ class SpecSBCProblem:
             seed=seed,
             log_likelihood=False,
         )
-        state = parts.from_posterior(idata.posterior)
+        return self.quantities(idata.posterior, y)
+
+    def quantities(self, posterior, y: np.ndarray) -> np.ndarray:
+        """Return the ranked quantities at every draw of a posterior: (chains, draws, K)."""
+        parts = self.parts
+        chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+        state = parts.from_posterior(posterior)
         flat = np.concatenate([parts.flatten(state), parts.loglik(state, y[None])[:, None]], -1)
         return flat.reshape(chains, draws, -1)
 

@@ -631,6 +631,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             reference=args.reference,
             replications=args.replications,
             progress=say,
+            fail_fast=args.fail_fast,
         )
     under_test = args.sampler or f"mutant {args.mutant}" if args.mutant or args.sampler else None
     under_test = under_test or f"scheme {args.scheme or spec.default_scheme}"
@@ -779,6 +780,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_ver.add_argument("--level", type=float, default=0.01, help="family-wise level per battery")
     p_ver.add_argument("--out", default="reports/verify", help="folder for verify.json")
     p_ver.add_argument("--quiet", action="store_true", help="no progress lines")
+    p_ver.add_argument(
+        "--fail-fast", action="store_true", help="stop Geweke and SBC at their first failed run"
+    )
     p_ver.set_defaults(func=_cmd_verify)
 
     p_bench = sub.add_parser(

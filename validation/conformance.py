@@ -31,6 +31,7 @@ labels, shapes).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -144,7 +145,8 @@ def conformance(
     def run(sw, **kw):
         settings = {"draws": draws, "tune": tune, "thin": thin, "chains": chains, "seed": seed}
         settings.update(kw)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # ArviZ: more chains than draws
             return sample_spec(
                 spec, sw, "conformance", progressbar=False, log_likelihood=False, **settings
             )
@@ -287,7 +289,9 @@ def _init_check(spec, sweep, plain, last, run, recorder) -> tuple[bool, str]:
             tried[name] = False
             continue
         start = {k: v[:, None] for k, v in probe.first.items()}
-        first = _to_idata(spec, recorder, start, 1, plain.posterior.attrs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            first = _to_idata(spec, recorder, start, 1, plain.posterior.attrs)
         got = np.asarray(first.posterior[name].values)
         tried[name] = np.allclose(got, np.broadcast_to(value, got.shape), rtol=1e-10, atol=0)
     if not tried:

@@ -19,6 +19,8 @@ import numpy as np
 from gibbs.kernels.gaussian import (
     GaussianModel,
     State,
+    chain_dot,
+    gaussian_draw,
     group_ss,
     residual_ss,
     update_alpha,
@@ -29,7 +31,7 @@ from gibbs.kernels.gaussian import (
 )
 from gibbs.kernels.marginal import log_marginal_scales, make_marginal_sweep
 from gibbs.kernels.scales import draw_centered_scale
-from gibbs.priors import UniformLogSigma
+from gibbs.priors import Flat, UniformLogSigma
 from validation.binomial_mutants import BINOMIAL_MUTANTS
 from validation.mutant_types import Mutant, SweepMutant
 
@@ -72,6 +74,38 @@ def alpha_without_prior_precision(streams, state: State, model: GaussianModel) -
     z = streams.normal(model.data.n_groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         return state._replace(alpha=b / precision + z / np.sqrt(precision))
+
+
+def alpha_mean_group_size(streams, state: State, model: GaussianModel) -> State:
+    """Alpha's precision uses the mean group size n / J for every group instead of n_j.
+
+    Exact on balanced groups; wrong wherever group sizes differ.
+    """
+    s, U = model.stats, model.data.U
+    prec_y = state.sigma_y[:, None] ** -2.0
+    prec_a = state.sigma_alpha[:, None] ** -2.0
+    precision = (model.data.n / model.data.n_groups) * prec_y + prec_a
+    b = (s.sum_y - state.beta @ s.sum_X.T) * prec_y + (state.gamma @ U.T) * prec_a
+    z = streams.normal(model.data.n_groups)
+    return state._replace(alpha=b / precision + z / np.sqrt(precision))
+
+
+def beta_prior_sd_as_variance(streams, state: State, model: GaussianModel) -> State:
+    """Beta's normal prior enters with precision 1 / sigma instead of 1 / sigma^2.
+
+    Exact when the prior's scale is 1 (or flat); wrong at any other scale.
+    """
+    if model.data.p == 0 or isinstance(model.priors.beta, Flat):
+        return update_beta(streams, state, model)
+    s = model.stats
+    r = s.Xty - chain_dot(state.alpha, s.sum_X)
+    z = streams.normal(model.data.p)
+    diag = np.diagonal(model.P_beta)
+    mean = model.Pm_beta / diag
+    P = np.diag(np.sqrt(diag))  # the slip: an sd read as a variance
+    prec_y = state.sigma_y[:, None, None] ** -2.0
+    beta = gaussian_draw(z, s.XtX * prec_y + P, r * prec_y[:, 0] + P @ mean)
+    return state._replace(beta=beta)
 
 
 def beta_without_alpha_offset(streams, state: State, model: GaussianModel) -> State:
@@ -160,6 +194,18 @@ MUTANTS: dict[str, Mutant] = {
             "alpha_drops_prior_precision",
             "alpha's conditional precision omits 1 / sigma_alpha^2",
             _replace(alpha=alpha_without_prior_precision),
+        ),
+        Mutant(
+            "alpha_mean_group_size",
+            "alpha's precision uses the mean group size n / J instead of n_j (exact on "
+            "balanced groups)",
+            _replace(alpha=alpha_mean_group_size),
+        ),
+        Mutant(
+            "beta_prior_sd_as_variance",
+            "beta's normal prior enters with precision 1 / sigma, not 1 / sigma^2 (exact at "
+            "unit prior scale)",
+            _replace(beta=beta_prior_sd_as_variance),
         ),
         Mutant(
             "beta_without_alpha_offset",

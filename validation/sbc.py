@@ -57,6 +57,7 @@ __all__ = [
     "ecdf_null",
     "ecdf_uniformity_pvalue",
     "BatchParts",
+    "CallableEngine",
     "fit_batch",
     "run_sbc_batch",
     "run_sbc_parts",
@@ -284,6 +285,45 @@ class PyMCEngine:
                 for y, s in zip(Y, seeds, strict=True)
             ]
         )
+
+
+@dataclass(frozen=True)
+class CallableEngine:
+    """Fits each replication with any sampler ``sampler(data, seed, draws, chains) -> idata``.
+
+    The plug-in point for samplers that are not ours: the posterior must use the Gibbs output's
+    (and the twin's) variable names, as :func:`gibbs.sample` does. Must be picklable for
+    process executors (a module-level function).
+    """
+
+    sampler: Any
+    chains: int = 2
+    draws: int = 500
+    family: str = "gaussian"
+
+    def fit_chunk(self, data, priors, thetas, Y, seeds) -> np.ndarray:
+        """Return posterior draws (replications, chains, draws, K) for a chunk."""
+        results = []
+        for y, seed in zip(Y, seeds, strict=True):
+            post = self._posterior(data.replace(y=y), seed)
+            draws = {name: post[name].values for name in _names(self.family) if name in post}
+            if "beta" not in post:
+                draws["beta"] = np.zeros((*post["sigma_alpha"].shape, 0))
+            results.append(_flat(draws, self.family))
+        return np.stack(results)
+
+    def fit_problem(self, problem, Y, seeds) -> np.ndarray:
+        """Return (replications, chains, draws, quantities) of a problem's chunk."""
+        return np.stack(
+            [
+                problem.quantities(self._posterior(problem.data.replace(y=y), s), y)
+                for y, s in zip(Y, seeds, strict=True)
+            ]
+        )
+
+    def _posterior(self, data, seed):
+        seed = int(seed.generate_state(1)[0])
+        return self.sampler(data, seed, self.draws, self.chains).posterior
 
 
 # --------------------------------------------------------------------------- executors

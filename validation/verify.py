@@ -169,6 +169,30 @@ def compare_lengthened(
     return comparison, draws
 
 
+def _plugin_sbc(spec, sampler, seed, level, replications, say) -> tuple[str, str]:
+    """SBC of a black-box sampler on the designs that keep its priors (``spec.priors``)."""
+    from validation.calibration import resumable_sbc
+    from validation.designs import SBC_DESIGNS, design_spec, designs_for
+    from validation.sbc import CallableEngine
+
+    proper = getattr(spec.priors, "is_proper", None)
+    if proper is None or not proper(spec.family.name):
+        return "N/A", "SBC simulates from the sampler's priors: give proper ones (--priors)"
+    names = [d for d in SBC_DESIGNS if d != "prior-scales"]  # the sampler's priors are fixed
+    designs = designs_for(spec, names)
+    each = level / len(designs)
+    failed = []
+    for k, design in enumerate(designs):
+        say(f"sbc {k + 1}/{len(designs)}: design {design.name}, your sampler")
+        d_spec = design_spec(spec, design, seed)
+        engine = CallableEngine(sampler, family=spec.family.name)
+        result = resumable_sbc(d_spec, engine, replications=replications, seed=seed, chunk=50)
+        if not result.run(progressbar=False, level=each).passed:
+            failed.append(design.name)
+    detail = f"{len(designs)} designs x {replications} replications"
+    return ("FAIL", f"{detail}; failed: {', '.join(failed)}") if failed else ("PASS", detail)
+
+
 def _compare_verdict(comparison) -> tuple[str, str]:
     """PASS / FAIL / N/A with the reason: the sampler under test's own failures count."""
     if comparison.verdict == "agree":
@@ -191,10 +215,12 @@ def verify(
     level: float = 0.01,
     reference: str = "auto",
     replications: int = 1000,
+    plugin_replications: int = 200,
     geweke_settings: dict | None = None,
     sbc_settings: dict | None = None,
     designs: dict | None = None,
     progress: Callable[[str], None] | None = None,
+    fail_fast: bool = False,
 ) -> VerifyResult:
     """Run the batteries on ``spec``'s sampler; one row per battery.
 
@@ -212,10 +238,14 @@ def verify(
         compare's reference: ``auto`` takes the golden when one matches, else nutpie.
     replications : int
         SBC replications per design and setting.
+    plugin_replications : int
+        SBC replications per design for a ``sampler`` (each is one call of it).
     geweke_settings, sbc_settings : dict, optional
         Passed to :func:`validation.batteries.geweke_designs` / ``sbc_designs``.
     designs : dict, optional
         ``{"geweke": [...], "sbc": [...]}`` design names (default: the libraries' defaults).
+    fail_fast : bool
+        Stop Geweke and SBC at their first failed run (a FAIL stays a FAIL; a PASS needs all).
     """
     from gibbs.sampling import sample_spec
     from reference_models.reference import compared_vars
@@ -313,12 +343,15 @@ def verify(
             add("geweke", "N/A", "needs the sampler's transition (a scheme of named blocks)", 0.0)
             continue
         if sampler is not None:
-            add("sbc", "N/A", "a black-box sampler: use validation.sbc.SBC with an engine", 0.0)
+            start = time.perf_counter()
+            verdict, detail = _plugin_sbc(spec, sampler, seed, level, plugin_replications, say)
+            add("sbc", verdict, detail, time.perf_counter() - start)
             continue
         from validation.batteries import geweke_designs, sbc_designs
 
         start = time.perf_counter()
         extra = dict((geweke_settings if battery == "geweke" else sbc_settings) or {})
+        extra["fail_fast"] = fail_fast
         if designs and battery in designs:
             extra["designs"] = designs[battery]
         try:

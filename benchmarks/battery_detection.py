@@ -1,0 +1,102 @@
+"""Which battery catches which class of bug: every mutant of the catalogues through verify.
+
+Usage: python benchmarks/battery_detection.py [--part K/N] [--out FILE.jsonl]
+
+For every driver mutant (validation/driver_mutants.py) and every sweep mutant of the shipped
+radon configurations (Gaussian M2, logistic and probit action level, M3), the batteries of
+``gibbs-suite verify`` at their defaults (Geweke and SBC fail-fast), and, for comparison, the
+batteries as they were: Geweke and SBC (200 replications) on the balanced 6 x 3 design without
+stress settings. Rows are appended as JSON lines (an interrupted run resumes); ``--part K/N``
+runs every N-th mutant from K, so that two processes share the list.
+"""
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+warnings.filterwarnings("ignore")
+
+CONFIGS = {
+    "radon M2 gaussian": [],
+    "radon logistic": ["--family", "logistic"],
+    "radon probit": ["--family", "probit"],
+    "radon M3": ["--model", "M3"],
+}
+
+
+def jobs():
+    from validation.cli import build_parser, load_spec
+    from validation.driver_mutants import DRIVER_MUTANTS
+    from validation.mutant_catalogue import mutants_for
+
+    out = [("radon M2 gaussian", name, "driver") for name in DRIVER_MUTANTS]
+    for config, argv in CONFIGS.items():
+        spec = load_spec(build_parser().parse_args(["compare", *argv]))
+        out += [(config, name, "sweep") for name in mutants_for(spec)]
+    return out
+
+
+def run_one(config, name, kind):
+    from validation.batteries import geweke_designs, sbc_designs
+    from validation.calibration import sweep_under_test
+    from validation.cli import build_parser, load_spec
+    from validation.driver_mutants import driver_mutant
+    from validation.verify import verify
+
+    argv = CONFIGS[config]
+    with driver_mutant(name if kind == "driver" else None):
+        spec = load_spec(build_parser().parse_args(["compare", *argv]))
+        start = time.perf_counter()
+        result = verify(spec, mutant=None if kind == "driver" else name, fail_fast=True)
+        row = {
+            "config": config,
+            "mutant": name,
+            "kind": kind,
+            **{b: result.table.loc[b, "verdict"] for b in result.table.index},
+            "details": {b: result.table.loc[b, "detail"] for b in result.table.index},
+            "seconds": time.perf_counter() - start,
+        }
+        sweep = sweep_under_test(spec, None, None if kind == "driver" else name)
+        with np.errstate(all="ignore"):
+            try:
+                old_g = geweke_designs(spec, sweep, designs=("balanced",), stress=False)
+                row["geweke_balanced"] = "PASS" if old_g.passed else "FAIL"
+            except (np.linalg.LinAlgError, FloatingPointError):
+                row["geweke_balanced"] = "FAIL"
+            try:
+                old_s = sbc_designs(
+                    spec, sweep, designs=("balanced",), stress=False, replications=200
+                )
+                row["sbc_balanced"] = "PASS" if old_s.passed else "FAIL"
+            except (np.linalg.LinAlgError, FloatingPointError):
+                row["sbc_balanced"] = "FAIL"
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", default="0/1")
+    parser.add_argument("--out", default="benchmarks/results/detection.jsonl")
+    args = parser.parse_args()
+    k, n = (int(v) for v in args.part.split("/"))
+    out = Path(args.out)
+    done = set()
+    if out.exists():
+        done = {(r["config"], r["mutant"]) for r in map(json.loads, out.read_text().splitlines())}
+    for i, (config, name, kind) in enumerate(jobs()):
+        if i % n != k or (config, name) in done:
+            continue
+        row = run_one(config, name, kind)
+        with out.open("a") as f:
+            f.write(json.dumps(row, default=str) + "\n")
+        print(
+            json.dumps({key: row[key] for key in row if key != "details"}, default=str), flush=True
+        )
+
+
+if __name__ == "__main__":
+    main()
