@@ -14,6 +14,7 @@ from gibbs.priors import Priors, SlopesPriors
 from gibbs.spec import ModelSpec, specify
 from gibbs.streams import ChainStreams, chain_seed_sequences
 from gibbs.structures import as_blocks, implementation, structure_of
+from gibbs.structures.base import Recorder
 from gibbs.version import __version__
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "DEFAULT_SCHEMES",
     "default_scheme",
     "sample",
+    "sample_batch",
     "sample_spec",
     "sample_sweep",
 ]
@@ -238,20 +240,7 @@ def sample_spec(
     )
     if kept == 0:
         raise KeyboardInterrupt("sampling interrupted before the first kept draw")
-    attrs = {
-        "inference_library": "gibbs-suite",
-        "inference_library_version": __version__,
-        "scheme": label,
-        "family": spec.family.name,
-        "priors": repr(spec.priors),
-        **impl.attrs(model),
-        "seed_entropy": str(master.entropy),
-        "draws": kept,
-        "tune": tune,
-        "thin": thin,
-        "chains": chains,
-        **timings,
-    }
+    attrs = _attrs(spec, label, master, kept, tune, thin, chains, timings)
     return impl.to_idata(
         model,
         store,
@@ -260,6 +249,98 @@ def sample_spec(
         log_likelihood=log_likelihood,
         predictive_rngs=streams.predictive if posterior_predictive else None,
     )
+
+
+def _attrs(spec, label, master, kept, tune, thin, chains, timings) -> dict[str, Any]:
+    """Return the output's attributes: library, scheme, model, seed and run settings."""
+    return {
+        "inference_library": "gibbs-suite",
+        "inference_library_version": __version__,
+        "scheme": label,
+        "family": spec.family.name,
+        "priors": repr(spec.priors),
+        **spec.implementation.attrs(spec.model),
+        "seed_entropy": str(master.entropy),
+        "draws": kept,
+        "tune": tune,
+        "thin": thin,
+        "chains": chains,
+        **timings,
+    }
+
+
+def _without_log_density(store: dict[str, np.ndarray], kept: int) -> dict[str, np.ndarray]:
+    """Fill ``lp`` with NaN: a batch's log density is not computed (nothing ranks it)."""
+    chains = next(iter(store.values())).shape[0]
+    return {**store, "lp": np.full((chains, kept), np.nan)}
+
+
+def sample_batch(
+    spec: ModelSpec,
+    Y: np.ndarray,
+    sweep: Sequence[Callable],
+    label: str = "batch",
+    *,
+    seeds: Sequence[int | np.random.SeedSequence],
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    thin: int = 1,
+    init: Mapping[str, Any] | None = None,
+):
+    """Sample ``spec``'s model for many outcome vectors at once, each as :func:`sample` would.
+
+    Replication r (outcomes ``Y[r]``) runs ``chains`` chains on the streams of ``seeds[r]``
+    (:func:`gibbs.streams.chain_seed_sequences`), from the structure's initial values for its
+    own outcomes, through the same driver loop, warm-up, thinning and output code as
+    :func:`sample`; all replications' chains are updated together. Used by the simulation-based
+    calibration, so that it checks the public path.
+
+    Returns
+    -------
+    xarray.Dataset
+        The posterior with ``len(Y) * chains`` chains, replication-major (chain ``r * chains +
+        c`` is replication r's chain c). Replication r's chains equal ``sample(spec with y =
+        Y[r], seed=seeds[r], chains=chains, ...)``'s up to the floating-point path, except that
+        the fully collapsed scheme draws fewer iterations ahead when many chains share a batch.
+    """
+    check_lengths(draws, tune, chains, thin)
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim != 2 or Y.shape[1] != spec.data.n or len(seeds) != Y.shape[0]:
+        raise ValueError(f"Y must be (replications, {spec.data.n}) with one seed per replication")
+    impl = spec.implementation
+    children, starts = [], []
+    for y, seed in zip(Y, seeds, strict=True):
+        _, seqs = chain_seed_sequences(seed, chains)
+        children += seqs
+        # The replication's own model: initial values from its outcomes, as sample() takes them.
+        own = spec.replace(data=spec.data.replace(y=y)).model
+        starts.append(impl.initial_state(own, ChainStreams(seqs), init))
+    state = type(starts[0])(
+        *[None if p[0] is None else np.concatenate(p) for p in zip(*starts, strict=True)]
+    )
+    model = spec.model.with_outcomes(np.repeat(Y, chains, axis=0))
+    streams = ChainStreams(children)
+    keep = np.arange(spec.data.n_groups)
+    recorder = impl.recorder(model, keep, np.float64)
+    store, kept, timings = run(
+        model,
+        as_blocks(sweep),
+        state,
+        streams,
+        draws=draws,
+        tune=tune,
+        thin=thin,
+        recorder=Recorder(
+            record=lambda st: {k: v for k, v in recorder.record(st).items() if k != "lp"},
+            finalize=_without_log_density,
+            float_names=(),
+        ),
+    )
+    master = np.random.SeedSequence(0)
+    attrs = _attrs(spec, label, master, kept, tune, thin, len(children), timings)
+    idata = impl.to_idata(model, store, keep, attrs, log_likelihood=False, predictive_rngs=None)
+    return idata.posterior
 
 
 def sample_sweep(

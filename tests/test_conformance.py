@@ -73,3 +73,28 @@ def test_sampler_conformance_of_a_plugin_and_a_broken_one():
     assert sampler_conformance(good, spec.data).passed
     result = sampler_conformance(copies, spec.data)
     assert not result.table.loc["distinct streams", "passed"]
+
+
+def test_sample_batch_is_gibbs_sample_per_replication():
+    # SBC's Gibbs engine runs this: replication r's chains are gibbs.sample's with its seed.
+    from gibbs.sampling import sample_batch
+
+    spec = GENERAL_CONFIGS["slopes-logistic"]()
+    Y = np.stack([spec.data.y, 1.0 - spec.data.y])
+    post = sample_batch(
+        spec, Y, spec.schemes()["collapsed"], seeds=[3, 4], draws=5, tune=4, chains=2
+    )
+    solo = gibbs.sample(
+        spec.replace(data=spec.data.replace(y=Y[1])),
+        scheme="collapsed",
+        draws=5,
+        tune=4,
+        chains=2,
+        seed=4,
+        progressbar=False,
+    )
+    assert post.sizes["chain"] == 4
+    for name in solo.posterior.data_vars:
+        np.testing.assert_array_equal(post[name].values[2:], solo.posterior[name].values)
+    with pytest.raises(ValueError, match="one seed per replication"):
+        sample_batch(spec, Y, spec.schemes()["collapsed"], seeds=[3], draws=5, chains=2)

@@ -20,7 +20,7 @@ from validation.factors_calibration import factors_sbc_parts, geweke_factors, sb
 from validation.general_calibration import general_sbc_parts, geweke_general, sbc_general
 from validation.geweke import geweke_test
 from validation.mutant_catalogue import mutants_for
-from validation.sbc import BatchParts, fit_batch
+from validation.sbc import BatchParts, fit_public
 from validation.slopes_calibration import geweke_slopes, sbc_slopes, slopes_sbc_parts
 
 __all__ = [
@@ -104,17 +104,22 @@ class SpecSBCProblem:
     priors: Any
 
     @property
-    def parts(self) -> BatchParts:
-        """The kernel's batch callables (:data:`CALIBRATIONS`), for the rebuilt specification."""
+    def spec(self):
+        """The rebuilt specification."""
         from gibbs.spec import specify
 
-        spec = specify(
+        return specify(
             self.data,
             family=self.family,
             priors=self.priors,
             slopes=list(self.slopes) or None,
             factors=self.factor_labels or None,
         )
+
+    @property
+    def parts(self) -> BatchParts:
+        """The kernel's batch callables (:data:`CALIBRATIONS`), for the rebuilt specification."""
+        spec = self.spec
         return CALIBRATIONS[spec.implementation.name].sbc_parts(spec)
 
     @property
@@ -137,7 +142,7 @@ class SpecSBCProblem:
 
     def fit_gibbs(self, Y, seeds, sweep, chains: int, draws: int, tune: int) -> np.ndarray:
         """Fit every replication's chains in one batch: (R, chains, draws, quantities)."""
-        return fit_batch(self.parts, Y, seeds, sweep, chains, draws, tune)
+        return fit_public(self.spec, self.parts, Y, seeds, sweep, chains, draws, tune)
 
     def fit_nuts(self, y, seed: int, sampler: str, chains: int, draws: int, tune: int):
         """Fit the twin to ``y`` with NUTS: (chains, draws, quantities)."""

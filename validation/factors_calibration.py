@@ -169,7 +169,10 @@ def sbc_factors(
     factor effect, scale and the log-likelihood among ESS-thinned draws.
     """
     parts = factors_sbc_parts(data, factors, priors)
+    from gibbs.spec import specify
+
     return run_sbc_parts(
+        specify(data, priors=priors, factors=dict(factors)),
         parts,
         sweep,
         replications=replications,

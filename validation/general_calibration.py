@@ -190,6 +190,7 @@ def sbc_general(
     """
     parts = general_sbc_parts(spec)
     return run_sbc_parts(
+        spec,
         parts,
         sweep,
         replications=replications,

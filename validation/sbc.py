@@ -36,10 +36,8 @@ import pandas as pd
 from scipy import stats as sps
 
 from gibbs.data import HierarchicalData
-from gibbs.driver import run
 from gibbs.families import get_family
 from gibbs.priors import Priors
-from gibbs.structures.base import Recorder
 from validation.compare import holm_reject
 from validation.geweke import draw_prior, simulate_y
 
@@ -58,7 +56,8 @@ __all__ = [
     "ecdf_uniformity_pvalue",
     "BatchParts",
     "CallableEngine",
-    "fit_batch",
+    "fit_public",
+    "fit_seeds",
     "run_sbc_batch",
     "run_sbc_parts",
     "uniformity_test",
@@ -195,45 +194,31 @@ class GibbsEngine:
     family: str = "gaussian"
 
     def fit_chunk(self, data, priors, thetas, Y, seeds) -> np.ndarray:
-        """Return posterior draws (replications, chains, draws, K) for a chunk."""
-        from gibbs.kernels import FAMILY_SCHEMES
-        from gibbs.kernels.binomial import BinomialModel
-        from gibbs.kernels.gaussian import GaussianModel
-        from gibbs.sampling import DEFAULT_SCHEMES
-        from gibbs.streams import ChainStreams
-        from gibbs.structures.intercepts import initial_state, initial_state_binomial
+        """Return posterior draws (replications, chains, draws, K) for a chunk.
 
-        sweep = self.sweep or FAMILY_SCHEMES[self.family][DEFAULT_SCHEMES[self.family]]
-        R, C = Y.shape[0], self.chains
-        chain_seeds = [
-            np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 1, c))
-            for s in seeds
-            for c in range(C)
-        ]
-        streams = ChainStreams(chain_seeds)
-        names = _names(self.family)
-        if self.family == "gaussian":
-            design = GaussianModel(data, priors)
-            state = initial_state(design, streams)
-        else:
-            # Initial values from the first replication's data: over-dispersed for all of them.
-            design = BinomialModel(data.replace(y=Y[0]), priors, self.family)
-            state = initial_state_binomial(design, streams)
-        model = design.with_outcomes(np.repeat(Y, C, axis=0))
-        draws, _, _ = run(  # (R*C, draws, ...) per parameter
-            model,
+        Every replication through the public path (:func:`gibbs.sampling.sample_batch`).
+        """
+        from gibbs.sampling import sample_batch
+        from gibbs.spec import specify
+
+        spec = specify(data, family=self.family, priors=priors)
+        sweep = self.sweep or spec.schemes()[spec.default_scheme]
+        post = sample_batch(
+            spec,
+            Y,
             sweep,
-            state,
-            streams,
+            "sbc",
+            seeds=fit_seeds(seeds),
             draws=self.draws,
             tune=self.tune,
-            thin=1,
-            recorder=Recorder(
-                record=lambda st: {name: getattr(st, name) for name in names}, float_names=()
-            ),
+            chains=self.chains,
         )
-        flat = _flat(draws, self.family)
-        return flat.reshape(R, C, self.draws, -1)
+        R, C = Y.shape[0], self.chains
+        draws = {}
+        for name in _names(self.family):
+            v = post[name].values if name in post else np.zeros((R * C, self.draws, 0))
+            draws[name] = v.reshape(R, C, self.draws, *v.shape[2:])
+        return _flat(draws, self.family)
 
     def fit_problem(self, problem, Y, seeds) -> np.ndarray:
         """Return (replications, chains, draws, quantities) of a problem's chunk, in one batch."""
@@ -705,70 +690,48 @@ class BatchParts:
     from_posterior: Callable | None = None
 
 
-def fit_batch(parts: BatchParts, Y, seeds, sweep, chains: int, draws: int, tune: int):
-    """Fit every replication's chains in one batch: (replications, chains, draws, quantities).
+def fit_seeds(seeds) -> list[np.random.SeedSequence]:
+    """Each replication's fit seed: child 1 of its seed (child 0 drew theta and y)."""
+    return [np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 1)) for s in seeds]
 
-    Replication r's chains run on streams ``(r, 1, c)`` of its seed, from ``parts.start``.
+
+def fit_public(spec, parts: BatchParts, Y, seeds, sweep, chains: int, draws: int, tune: int):
+    """Fit every replication through the public path; (replications, chains, draws, K).
+
+    :func:`gibbs.sampling.sample_batch` runs replication r's chains exactly as
+    :func:`gibbs.sample` would on its outcomes (streams of its fit seed, initial values from its
+    data, warm-up, output); ``parts.from_posterior`` reads the quantities back from the output.
     """
-    from gibbs.streams import ChainStreams
+    from gibbs.sampling import sample_batch
 
-    chain_seeds = [
-        np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 1, c))
-        for s in seeds
-        for c in range(chains)
-    ]
-    streams = ChainStreams(chain_seeds)
-    Y_chains = np.repeat(Y, chains, axis=0)
-    model = parts.base.with_outcomes(Y_chains)
-    starts = [
-        parts.start(y, ChainStreams(chain_seeds[r * chains : (r + 1) * chains]))
-        for r, y in enumerate(Y)
-    ]
-    state = type(starts[0])(
-        *[None if p[0] is None else np.concatenate(p) for p in zip(*starts, strict=True)]
-    )
-    store, _, _ = run(
-        model,
+    post = sample_batch(
+        spec,
+        Y,
         sweep or parts.sweep,
-        state,
-        streams,
+        "sbc",
+        seeds=fit_seeds(seeds),
         draws=draws,
         tune=tune,
-        thin=1,
-        recorder=Recorder(
-            record=lambda st: {
-                "q": np.concatenate([parts.flatten(st), parts.loglik(st, Y_chains)[:, None]], -1)
-            },
-            float_names=(),
-        ),
+        chains=chains,
     )
-    return store["q"].reshape(len(Y), chains, draws, -1)
+    out = []
+    for r, y in enumerate(Y):
+        sub = post.isel(chain=slice(r * chains, (r + 1) * chains))
+        state = parts.from_posterior(sub)
+        flat = np.concatenate([parts.flatten(state), parts.loglik(state, y[None])[:, None]], -1)
+        out.append(flat.reshape(chains, draws, -1))
+    return np.stack(out)
 
 
-def run_sbc_parts(parts: BatchParts, sweep=None, **settings) -> SBCResult:
-    """:func:`run_sbc_batch` with a kernel's :class:`BatchParts` (``sweep`` defaults to theirs)."""
-    return run_sbc_batch(
-        parts.base,
-        sweep or parts.sweep,
-        parts.draw,
-        parts.simulate,
-        parts.start,
-        parts.flatten,
-        parts.loglik,
-        parts.names,
-        **settings,
-    )
+def run_sbc_parts(spec, parts: BatchParts, sweep=None, **settings) -> SBCResult:
+    """:func:`run_sbc_batch` of ``spec`` with its kernel's :class:`BatchParts`."""
+    return run_sbc_batch(spec, parts, sweep or parts.sweep, **settings)
 
 
 def run_sbc_batch(
-    base,
+    spec,
+    parts: BatchParts,
     sweep,
-    draw,
-    simulate,
-    start,
-    flatten,
-    loglik,
-    names: list[str],
     *,
     replications: int,
     seed: int,
@@ -778,40 +741,33 @@ def run_sbc_batch(
     tune: int,
     level: float,
 ) -> SBCResult:
-    """SBC for any model, every replication's chains updated together in one batch.
+    """SBC of ``spec``, every replication's chains updated together through the public path.
 
-    Replication r draws theta and y with ``SeedSequence(seed, spawn_key=(r, 0))`` and runs its
-    chains on streams ``(r, 1, c)``; the ranks of the flattened truth and of the log-likelihood
-    of y among the ESS-thinned draws are tested by :func:`uniformity_test`.
+    Replication r draws theta and y with ``SeedSequence(seed, spawn_key=(r, 0))`` and is fitted
+    by :func:`fit_public` (chains on the streams of ``(r, 1)``, as :func:`gibbs.sample` with
+    that seed); the ranks of the flattened truth, the log-likelihood of y and the spread of the
+    group intercepts among the ESS-thinned draws are tested by :func:`uniformity_test`.
 
     Parameters
     ----------
-    base : model
-        A kernel model whose ``with_outcomes(Y)`` gives every chain its own outcomes.
+    spec : gibbs.spec.ModelSpec
+        The model (its design; its y is not used).
+    parts : BatchParts
+        The kernel's prior and data simulators, flattening and log-likelihood.
     sweep : sequence of blocks
-    draw, simulate : callable
-        ``draw(rng, size)`` parameter states from the prior; ``simulate(state, rng)`` outcomes.
-    start : callable
-        ``start(y, streams)``: over-dispersed initial states of one replication's chains.
-    flatten : callable
-        ``flatten(state)``: the ranked scalars, shape (size, K), in the order of ``names``.
-    loglik : callable
-        ``loglik(state, Y)``: log p(y | theta) per parameter set.
-    names : list of str
-        The K quantities and ``"loglik"``.
     """
     seeds = [np.random.SeedSequence(seed, spawn_key=(r,)) for r in range(replications)]
     truths, Y = [], []
     for s in seeds:
         rng = np.random.default_rng(np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, 0)))
-        theta = draw(rng, 1)
+        theta = parts.draw(rng, 1)
         truths.append(theta)
-        Y.append(simulate(theta, rng)[0])
+        Y.append(parts.simulate(theta, rng)[0])
     Y = np.stack(Y)
-    parts = BatchParts(base, tuple(sweep), draw, simulate, start, flatten, loglik, names)
-    post = fit_batch(parts, Y, seeds, sweep, chains, draws, tune)
+    post = fit_public(spec, parts, Y, seeds, sweep, chains, draws, tune)
+    names = parts.names
     rows = []
     for r, theta in enumerate(truths):
-        truth = np.append(flatten(theta)[0], loglik(theta, Y[r][None]))
+        truth = np.append(parts.flatten(theta)[0], parts.loglik(theta, Y[r][None]))
         rows.append(_ranks(truth, post[r], n_ranks, _rank_rng(seeds[r]), names)[0])
     return uniformity_test(pd.DataFrame(rows, columns=ranked_names(names)), n_ranks, level, seed)

@@ -193,7 +193,10 @@ def sbc_slopes(
     Uniformity: :func:`validation.sbc.uniformity_test`.
     """
     parts = slopes_sbc_parts(data, slopes, priors)
+    from gibbs.spec import specify
+
     return run_sbc_parts(
+        specify(data, priors=priors, slopes=list(slopes)),
         parts,
         sweep,
         replications=replications,
