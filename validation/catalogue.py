@@ -134,16 +134,15 @@ DATASETS: dict[str, dict[str, Callable[[argparse.Namespace], Loaded]]] = {
 }
 
 
-# compare's settings where the command line's defaults (4 x 1000 draws, PyMC's NUTS) do not fit a
-# dataset. election88: four small factors' scales mix slowly for both samplers (4 x 1000 left a
-# minimum bulk ESS of 291 for NUTS's intercept: inconclusive), and PyMC's NUTS at the twin's
-# target_accept of 0.999 needs hours on two cores where nutpie needs minutes.
-DATASET_DEFAULTS: dict[str, dict] = {"election88": {"draws": 4000, "reference": "nutpie"}}
+# compare's settings where the command line's defaults (4 x 1000 draws, the auto reference) do
+# not fit a dataset. election88: four small factors' scales mix slowly (4 x 1000 left a minimum
+# bulk ESS of 291 for NUTS's intercept: inconclusive).
+DATASET_DEFAULTS: dict[str, dict] = {"election88": {"draws": 4000, "max_draws": 4000}}
 
 
 def sampling_defaults(args: argparse.Namespace) -> dict:
-    """Return the dataset's ``compare`` defaults, else 1000 draws and PyMC's NUTS."""
-    out = {"draws": 1000, "reference": "pymc"}
+    """Return the dataset's ``compare`` defaults, else 1000 draws and the ``auto`` reference."""
+    out = {"draws": 1000, "reference": "auto", "max_draws": 16000}
     if not getattr(args, "formula", None):
         out.update(DATASET_DEFAULTS.get(args.dataset, {}))
     return out

@@ -323,6 +323,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         out_dir=None if args.no_report else args.out,
         quiet=args.quiet,
         reference_options=_reference_options(args),
+        max_draws=args.max_draws,
     )
     ok = comparison.verdict == "agree"
     if args.mutants:
@@ -685,9 +686,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sampling_options(p_cmp)
     p_cmp.add_argument(
         "--reference",
-        choices=["pymc", "nutpie"],
+        choices=["auto", "golden", "pymc", "nutpie"],
         default=None,
-        help="NUTS implementation (default pymc; election88: nutpie, see validation/catalogue.py)",
+        help="auto (default): the stored golden built from the same data, model and priors "
+        "when there is one, else a fresh nutpie fit of the twin; golden: insist on it; pymc or "
+        "nutpie: a fresh NUTS fit",
+    )
+    p_cmp.add_argument(
+        "--max-draws",
+        type=int,
+        default=None,
+        help="longest Gibbs run per chain when its own error is lengthened away (default 16000; "
+        "election88: 4000)",
     )
     p_cmp.add_argument(
         "--level", type=float, default=0.01, help="family-wise error level (default 0.01)"

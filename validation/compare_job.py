@@ -79,18 +79,25 @@ def run_compare(
     out_dir: str | None,
     quiet: bool = False,
     reference_options: dict | None = None,
+    max_draws: int = 16000,
 ) -> tuple[Any, Path | None, Any]:
     """Run Gibbs and the twin, compare, print, and write the report.
 
-    Returns (comparison, report page, the reference InferenceData: reused by ``--mutants``).
-    ``spec`` is a :class:`gibbs.spec.ModelSpec`; its twin is
-    :func:`reference_models.reference.fit_spec`'s, with ``reference_options`` (e.g.
-    ``parameterization``, ``low_rank``) for models whose NUTS run needs them.
+    Returns (comparison, report page, the reference: NUTS draws or a golden; reused by
+    ``--mutants``). ``spec`` is a :class:`gibbs.spec.ModelSpec`. ``reference`` ``"auto"`` takes
+    the stored golden built from the same data, model and priors when there is one
+    (:func:`validation.verify.golden_for`), else fits the twin with nutpie; ``"golden"`` insists
+    on the golden; ``"pymc"`` / ``"nutpie"`` fit the twin
+    (:func:`reference_models.reference.fit_spec`, with ``reference_options`` such as
+    ``parameterization`` or ``low_rank`` for models whose NUTS run needs them). The Gibbs run
+    is lengthened (doubling, up to ``max_draws``) while its own MCSE of any compared statistic
+    exceeds half the reference's or it fails its own diagnostics: it is cheap, and the verdict
+    should be limited by the reference's error only.
     """
     import gibbs
     from reference_models.reference import REFERENCES, compared_vars, fit_spec
     from validation.capabilities import refusal
-    from validation.compare import compare_posteriors
+    from validation.verify import compare_lengthened
 
     data, priors, family = spec.data, spec.priors, spec.family.name
     slopes, factors = spec.slopes, spec.factor_labels
@@ -116,40 +123,100 @@ def run_compare(
     )
     gibbs_time = time.perf_counter() - start
     _say(f"Gibbs ({scheme}, {chains} chains x {draws} draws): {gibbs_time:.1f} s", quiet)
-    start = time.perf_counter()
-    options = dict(reference_options or {})
-    options.setdefault("parameterization", REFERENCES[spec.implementation.name].parameterization)
-    parameterization = options["parameterization"].replace("noncentered", "non-centered")
-    r = fit_spec(
-        spec,
-        sampler=reference,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=seed,
-        progressbar=not quiet,
-        **options,
-    )
     names = compared_vars(spec)
+    found = None
+    if reference in ("auto", "golden"):
+        from validation.verify import golden_for
+
+        found = golden_for(spec)
+        if found is None and reference == "golden":
+            raise ValueError(
+                "--reference golden: no stored golden was built from this data, model and "
+                "priors (python -m validation.build_goldens --list); use --reference nutpie"
+            )
+    start = time.perf_counter()
+    divergences = 0
+    if found is not None:
+        golden_name, r = found
+        names = [v for v in names if v in r.var_names]
+        prov = r.provenance
+        _say(
+            f"reference: stored golden {golden_name} ({prov.get('tool', 'NUTS')}, "
+            f"{prov.get('chains', '?')} chains x {prov.get('draws', '?')} draws, made "
+            f"{str(prov.get('created', '?'))[:10]}; python -m validation.build_goldens)",
+            quiet,
+        )
+        reference_label = f"golden {golden_name}"
+    else:
+        engine = "nutpie" if reference == "auto" else reference
+        options = dict(reference_options or {})
+        options.setdefault(
+            "parameterization", REFERENCES[spec.implementation.name].parameterization
+        )
+        parameterization = options["parameterization"].replace("noncentered", "non-centered")
+        r = fit_spec(
+            spec,
+            sampler=engine,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            progressbar=not quiet,
+            **options,
+        )
+        divergences = int(r.sample_stats["diverging"].sum())
+        _say(
+            f"{engine} NUTS ({parameterization} twin, {chains} chains x {draws} draws): "
+            f"{time.perf_counter() - start:.1f} s, {divergences} divergences",
+            quiet,
+        )
+        reference_label = f"{engine} NUTS"
     ref_time = time.perf_counter() - start
-    divergences = int(r.sample_stats["diverging"].sum())
-    _say(
-        f"{reference} NUTS ({parameterization} twin, {chains} chains x {draws} draws): "
-        f"{ref_time:.1f} s, {divergences} divergences",
-        quiet,
+
+    def longer(n: int):
+        if n == draws:
+            return g
+        _say(
+            f"Gibbs: lengthened to {chains} chains x {n} draws (its MCSE was above half the "
+            "reference's)",
+            quiet,
+        )
+        return gibbs.sample(
+            spec,
+            scheme=scheme,
+            draws=n,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            progressbar=not quiet,
+            log_likelihood=False,
+        )
+
+    comparison, used = compare_lengthened(
+        longer,
+        r,
+        names,
+        draws=draws,
+        max_draws=max(max_draws, draws),
+        level=level,
+        labels=("gibbs", "golden" if found is not None else "nuts"),
     )
-    comparison = compare_posteriors(g, r, var_names=names, level=level, labels=("gibbs", "nuts"))
+    comparison.settings["gibbs_draws"] = used
+    comparison.settings["reference"] = reference_label
     if divergences:
         comparison.reasons.append(f"NUTS had {divergences} divergent transitions")
         if comparison.verdict == "agree":
             comparison.verdict = "inconclusive"
+    # A golden is a stored summary: no draws, no pointwise log-likelihood to show beside Gibbs.
+    fits = {"gibbs": g} if found is not None else {"gibbs": g, "nuts": r}
     baselines, npf = _baselines(data, g, spec.family)
-    loo = _loo_table({"gibbs": g, "nuts": r})
+    loo = _loo_table(fits)
     from validation.predictive import loo_table
 
     pooling_loo = None
     if no_pooling_fits is None:
-        pooling_loo = loo_table(data, sampler=reference, seed=seed, multilevel=g)[
+        pooling_engine = reference if reference in ("pymc", "nutpie") else "nutpie"
+        pooling_loo = loo_table(data, sampler=pooling_engine, seed=seed, multilevel=g)[
             ["rank", "elpd_loo", "p_loo", "elpd_diff", "dse", "pareto_k>0.7"]
         ]
     else:
@@ -165,7 +232,11 @@ def run_compare(
             print(baselines.to_string(float_format=lambda v: f"{v:.3f}"))
             if "note" in baselines.attrs:
                 print(baselines.attrs["note"])
-            print("\nPSIS-LOO of the two fits of the same model (they should match):")
+            print(
+                "\nPSIS-LOO of the two fits of the same model (they should match):"
+                if len(fits) > 1
+                else "\nPSIS-LOO of the Gibbs fit (the reference is a stored summary):"
+            )
             print(loo.to_string(float_format=lambda v: f"{v:.2f}"))
             if pooling_loo is not None:
                 print("\nPSIS-LOO: multilevel (Gibbs) against the Bayesian pooling baselines:")
@@ -176,7 +247,7 @@ def run_compare(
         from validation.report import write_report
 
         scalars = [v for v in names if v != "alpha"]
-        ranked = {"Gibbs": g, "NUTS": r}
+        ranked = {"Gibbs": g, "NUTS": r} if len(fits) > 1 else {"Gibbs": g}
         if "effect" in g.posterior["sigma_alpha"].dims:  # the last varying coefficient's sd
             import arviz as az
 
@@ -187,7 +258,9 @@ def run_compare(
                 for k, v in ranked.items()
             }
         figures = [
-            forest_plot({"Gibbs": g, "NUTS": r}, scalars),
+            forest_plot(
+                {k.capitalize() if k == "gibbs" else "NUTS": v for k, v in fits.items()}, scalars
+            ),
             *(rank_plot(v, "sigma_alpha", k) for k, v in ranked.items()),
         ]
         if npf.group_intercepts is not None and no_pooling_fits is None:
@@ -203,12 +276,13 @@ def run_compare(
             "tune": tune,
             "chains": chains,
             "seed": seed,
-            "reference": reference,
+            "reference": reference_label,
+            "gibbs_draws_for_the_verdict": used,
             "level": level,
         }
         tables = {
             "Pooling baselines and the multilevel posterior mean": baselines,
-            "PSIS-LOO of the Gibbs and NUTS fits of the same model": loo,
+            "PSIS-LOO of the fits of the same model": loo,
         }
         if pooling_loo is not None:
             tables["PSIS-LOO: multilevel against complete and no pooling"] = pooling_loo
@@ -217,7 +291,7 @@ def run_compare(
             title=f"gibbs-suite compare: {dataset_label}",
             settings=settings,
             comparison=comparison,
-            idatas={"gibbs": g, "nuts": r},
+            idatas=fits,
             tables=tables,
             figures=figures,
             numbers={
