@@ -44,10 +44,11 @@ def test_designs_break_the_symmetries_they_name():
 
 def test_prior_scales_move_sds_and_variances_apart():
     priors = design_spec(_radon(), DESIGNS["balanced"]).priors
-    scaled = scale_priors(priors, (5.0, 0.2, 0.2, 5.0))
-    assert scaled.beta.sigma == 5 * priors.beta.sigma
-    assert scaled.sigma_alpha.beta == pytest.approx(25 * priors.sigma_alpha.beta)
-    assert scaled.sigma_y.beta == pytest.approx(0.04 * priors.sigma_y.beta)
+    scaled = scale_priors(priors, DESIGNS["prior-scales"].prior_scales)
+    assert scaled.beta.sigma == pytest.approx(0.2 * priors.beta.sigma)
+    assert scaled.gamma.sigma == pytest.approx(5 * priors.gamma.sigma)
+    assert scaled.sigma_alpha.beta == pytest.approx(0.04 * priors.sigma_alpha.beta)
+    assert scaled.sigma_y.beta == pytest.approx(25 * priors.sigma_y.beta)
 
 
 def test_sized_design_refuses_nonsense():
@@ -89,3 +90,27 @@ def test_unweighted_isir_fails_under_poor_proposals():
     bug, sweep = mutants_for(spec)["isir_unweighted"]
     result = geweke_designs(spec, sweep, designs=("unbalanced",), **SMALL)
     assert not result.table.loc[("unbalanced", "poor-proposals"), "passed"], result.table
+
+
+@pytest.mark.parametrize(
+    ("family", "mutant", "design"),
+    [
+        ("gaussian", "alpha_mean_group_size", "unbalanced"),
+        ("gaussian", "beta_prior_sd_as_variance", "prior-scales"),
+        ("logistic", "pg_one_trial", "trials"),
+    ],
+)
+def test_a_design_exposes_what_the_balanced_one_hides(family, mutant, design):
+    # Each bug is exact on 6 balanced groups of 3 Bernoulli rows at unit prior scale (the old
+    # default design) and plain on the design that breaks its symmetry. The Gaussian mutants
+    # replace blocks of the slowly mixing component-wise sweep: Geweke's full length.
+    spec = _radon(family)
+    if mutant == "beta_prior_sd_as_variance":  # unit-scale locations: the slip is exact there
+        unit = scale_priors(design_spec(spec, DESIGNS["balanced"]).priors, (0.5, 1, 1, 1))
+        spec = spec.replace(priors=unit)
+    sweep = mutants_for(spec)[mutant][1]
+    settings = {} if family == "gaussian" else SMALL
+    easy = geweke_designs(spec, sweep, designs=("balanced",), stress=False, **settings)
+    hard = geweke_designs(spec, sweep, designs=(design,), stress=False, **settings)
+    assert easy.passed, easy.table
+    assert not hard.passed, hard.table

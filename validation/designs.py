@@ -14,8 +14,9 @@ number of replications can catch it. Every design here breaks one such symmetry:
                    means, a group-level predictor on scale 3, 2 to 6 rows per group
 ``trials``         binomial families: 1 to 12 trials per row, varying by row, unequal groups
 ``prior-scales``   the priors' scales moved far from 1 in opposite directions: beta's location
-                   scale times 5, gamma's times 0.2, sigma_y's scale times 0.2, every
-                   group-level scale times 5 (an sd used as a variance is then off by 5x)
+                   scale times 0.2 (a prior that matters: an sd read as a variance is then off
+                   by 5x where it counts), gamma's times 5, sigma_y's scale times 5, every
+                   group-level scale times 0.2
 ``shipped``        the configuration's own data (radon's 85 counties, election88's cells)
 =================  ==========================================================================
 
@@ -114,9 +115,9 @@ DESIGNS: dict[str, Design] = {
         ),
         Design(
             "prior-scales",
-            "prior scales x5 (beta, group-level scales) and x0.2 (gamma, sigma_y)",
+            "prior scales x0.2 (beta, group-level scales) and x5 (gamma, sigma_y)",
             sizes=(1, 2, 4, 6, 3, 8),
-            prior_scales=(5.0, 0.2, 0.2, 5.0),
+            prior_scales=(0.2, 5.0, 5.0, 0.2),
         ),
         Design("shipped", "the configuration's own data"),
     )

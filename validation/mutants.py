@@ -35,7 +35,14 @@ from gibbs.priors import Flat, UniformLogSigma
 from validation.binomial_mutants import BINOMIAL_MUTANTS
 from validation.mutant_types import Mutant, SweepMutant
 
-__all__ = ["MUTANTS", "Mutant", "SweepMutant", "get_mutant", "mutants_for"]
+__all__ = [
+    "INERT_UNDER_FLAT_PRIORS",
+    "MUTANTS",
+    "Mutant",
+    "SweepMutant",
+    "get_mutant",
+    "mutants_for",
+]
 
 
 def plugin_sigma_y(streams, state: State, model: GaussianModel) -> State:
@@ -241,6 +248,12 @@ MUTANTS: dict[str, Mutant] = {
         ),
     ]
 }
+
+
+# Mutants whose slip lives in a prior that flat priors do not have: exactly the correct sampler
+# there (compare on flat-prior data must agree), caught where the prior is proper and not at
+# unit scale (the prior-scales design of validation.designs).
+INERT_UNDER_FLAT_PRIORS = frozenset({"beta_prior_sd_as_variance"})
 
 
 def mutants_for(family: str = "gaussian") -> dict[str, Mutant]:

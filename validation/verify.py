@@ -206,7 +206,13 @@ def _compare_verdict(comparison) -> tuple[str, str]:
     if comparison.verdict == "disagree":
         return "FAIL", comparison.reasons[0]
     reasons = "; ".join(comparison.reasons)
-    own = any(r.startswith("sampler") for r in comparison.reasons)
+    mine, ref = comparison.labels
+    table = comparison.table
+    if len(table) and f"sd_{mine}" in table:
+        stuck = table.index[(table[f"sd_{mine}"] == 0) & (table[f"sd_{ref}"] > 0)]
+        if len(stuck):
+            return "FAIL", f"the sampler's draws of {stuck[0]} do not move; {reasons}"
+    own = any(r.startswith(mine) for r in comparison.reasons)
     return ("FAIL" if own else "N/A"), ("does not converge: " if own else "") + reasons
 
 
