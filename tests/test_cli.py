@@ -30,7 +30,7 @@ def test_bad_input_exits_2(capsys, tmp_path):
     assert "Put srrs2.dat" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["data", "compare", "sbc", "geweke", "bench"])
+@pytest.mark.parametrize("command", ["data", "compare", "sbc", "geweke", "bench", "verify"])
 def test_every_subcommand_has_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
@@ -146,3 +146,12 @@ def test_binomial_geweke_and_sbc_commands_use_calibration_priors(tmp_path, capsy
     summary = json.loads((tmp_path / "s" / "summary.json").read_text())
     assert summary["replications"] == 20
     assert "sigma_y" not in {t["quantity"] for t in summary["tests"]}
+
+
+def test_geweke_on_a_design_and_on_group_sizes(tmp_path, capsys):
+    args = ["geweke", "--iterations", "200", "--chains", "100", "--out", str(tmp_path)]
+    assert main([*args, "--group-sizes", "1,2,5,20"]) == 0
+    assert "design 1,2,5,20 (28 rows, 4 groups)" in capsys.readouterr().out
+    assert main([*args, "--design", "unbalanced"]) == 0
+    assert main([*args, "--group-sizes", "1,x"]) == 2
+    assert "--group-sizes takes integers" in capsys.readouterr().err
