@@ -17,6 +17,11 @@ number of replications can catch it. Every design here breaks one such symmetry:
                    scale times 0.2 (a prior that matters: an sd read as a variance is then off
                    by 5x where it counts), gamma's times 5, sigma_y's scale times 5, every
                    group-level scale times 0.2
+``half-normal``    half-normal scale priors (0.5 on sigma_y, 2 on the group-level scales) and
+                   normal locations at scale 0.5, unequal groups: the prior family the
+                   calibration presets do not use
+``half-t``         half-t(5) scale priors (scales 2 and 0.5) and normal locations at scale 3;
+                   varying slopes: Huang and Wand's prior with 5 degrees of freedom
 ``shipped``        the configuration's own data (radon's 85 counties, election88's cells)
 =================  ==========================================================================
 
@@ -47,6 +52,7 @@ __all__ = [
     "calibration_priors_for",
     "design_spec",
     "designs_for",
+    "family_priors",
     "scale_priors",
     "sized_design",
 ]
@@ -70,6 +76,9 @@ class Design:
     prior_scales : (float, float, float, float) or None
         Factors on the location scales of beta and gamma and on the scales of sigma_y and of
         the group-level scales (:func:`scale_priors`).
+    prior_family : str or None
+        ``"half-normal"`` or ``"half-t"``: priors of that family replace the calibration ones
+        (:func:`family_priors`).
     outcomes : tuple of str
         The outcome kinds (``Family.outcome``) the design is meant for.
     """
@@ -81,6 +90,7 @@ class Design:
     correlated: bool = False
     max_trials: int = 1
     prior_scales: tuple[float, float, float, float] | None = None
+    prior_family: str | None = None
     outcomes: tuple[str, ...] = ("continuous", "binomial")
 
     @property
@@ -119,14 +129,34 @@ DESIGNS: dict[str, Design] = {
             sizes=(1, 2, 4, 6, 3, 8),
             prior_scales=(0.2, 5.0, 5.0, 0.2),
         ),
+        Design(
+            "half-normal",
+            "half-normal scale priors (0.5, 2), normal locations at 0.5",
+            sizes=(1, 3, 2, 6, 4, 9),
+            prior_family="half-normal",
+        ),
+        Design(
+            "half-t",
+            "half-t(5) scale priors (2, 0.5), normal locations at 3",
+            sizes=(2, 1, 5, 3, 8, 4),
+            prior_family="half-t",
+        ),
         Design("shipped", "the configuration's own data"),
     )
 }
 
 # What each battery runs by default: SBC refits every replication, so its designs stay small;
 # Geweke's test runs one batch of chains and also takes the shipped data.
-GEWEKE_DESIGNS = ("unbalanced", "correlated", "trials", "prior-scales", "shipped")
-SBC_DESIGNS = ("unbalanced", "correlated", "trials", "prior-scales")
+GEWEKE_DESIGNS = (
+    "unbalanced",
+    "correlated",
+    "trials",
+    "prior-scales",
+    "half-normal",
+    "half-t",
+    "shipped",
+)
+SBC_DESIGNS = ("unbalanced", "correlated", "trials", "prior-scales", "half-normal", "half-t")
 
 
 def designs_for(spec: ModelSpec, names: Sequence[str]) -> list[Design]:
@@ -175,6 +205,36 @@ def scale_priors(priors, factors: tuple[float, float, float, float]):
         if hasattr(priors, name):
             changes[name] = _scaled(getattr(priors, name), f_group)
     changes["factor_scales"] = {k: _scaled(v, f_group) for k, v in priors.factor_scales.items()}
+    return dataclasses.replace(priors, **changes)
+
+
+def family_priors(priors, family: str):
+    """``priors`` with every scale prior replaced by one of ``family`` (and new location scales).
+
+    ``"half-normal"``: HalfNormal(0.5) on sigma_y, HalfNormal(2) on the group-level scales,
+    N(0, 0.5^2) locations. ``"half-t"``: HalfStudentT(5, 2) on sigma_y, HalfStudentT(5, 0.5) on
+    the group-level scales (varying slopes: Huang and Wand's prior, nu = 5, A = 0.5), N(0, 3^2)
+    locations. Both keep a finite fourth moment, which Geweke's test functions need.
+    """
+    if family == "half-normal":
+        loc, y_scale, group = Normal(0.0, 0.5), HalfNormal(0.5), HalfNormal(2.0)
+        covariance = InverseWishart(nu=6.0, scale=4.0)
+    elif family == "half-t":
+        loc, y_scale, group = Normal(0.0, 3.0), HalfStudentT(5.0, 2.0), HalfStudentT(5.0, 0.5)
+        covariance = HuangWand(nu=5.0, A=0.5)
+    else:
+        raise ValueError(f"unknown prior family {family!r}: half-normal or half-t")
+    changes = {
+        "beta": loc,
+        "gamma": loc,
+        "factor_scales": dict.fromkeys(priors.factor_scales, group),
+    }
+    if getattr(priors, "sigma_y", None) is not None and priors.sigma_y.proper:
+        changes["sigma_y"] = y_scale
+    if hasattr(priors, "sigma_alpha"):
+        changes["sigma_alpha"] = group
+    if hasattr(priors, "Sigma"):
+        changes["Sigma"] = covariance
     return dataclasses.replace(priors, **changes)
 
 
@@ -233,6 +293,8 @@ def design_spec(template: ModelSpec, design: Design, seed: int = 0) -> ModelSpec
     design's groups in threes, a crossed one labels rows with four levels at random.
     """
     priors = calibration_priors_for(template)
+    if design.prior_family is not None:
+        priors = family_priors(priors, design.prior_family)
     if design.prior_scales is not None:
         priors = scale_priors(priors, design.prior_scales)
     if design.shipped:
