@@ -73,3 +73,20 @@ def test_holm_against_hand_computed_example():
 def test_false_alarm_is_rare_for_identical_targets(seed):
     c = compare_posteriors(_posterior(10 + seed), _posterior(20 + seed))
     assert c.verdict == "agree"
+
+
+def test_copied_chains_are_reported_not_compared():
+    # Chains that are copies of each other make every MCSE too small by sqrt(copies).
+    import gibbs
+    from gibbs.datasets import load_radon
+    from validation.compare import compare_posteriors
+
+    data = load_radon()
+    kw = {"draws": 200, "tune": 200, "progressbar": False, "log_likelihood": False}
+    copies = gibbs.sample(data, seed=[1, 1, 2, 3], **kw)
+    fresh = gibbs.sample(data, seed=5, **kw)
+    c = compare_posteriors(copies, fresh, labels=("gibbs", "nuts"))
+    assert c.verdict == "inconclusive" and "chains 0 and 1 are identical" in c.reasons[0]
+    assert "identical" not in " ".join(
+        compare_posteriors(fresh, copies.isel(chain=[0, 2, 3])).reasons
+    )

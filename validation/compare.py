@@ -180,6 +180,25 @@ def _summaries_numpy(posterior: xr.Dataset, az: Any) -> pd.DataFrame:
     return pd.DataFrame({k: flatten_scalars(v) for k, v in columns.items()})
 
 
+def _copied_chains(posterior: xr.Dataset, label: str) -> list[str]:
+    """Reasons when two chains are bit-identical: their MCSEs would count one chain twice."""
+    import hashlib
+
+    seen: dict[str, int] = {}
+    for c in range(posterior.sizes["chain"]):
+        digest = hashlib.sha1()
+        for name in posterior.data_vars:
+            digest.update(np.ascontiguousarray(posterior[name].isel(chain=c).values).tobytes())
+        key = digest.hexdigest()
+        if key in seen:
+            return [
+                f"{label}: chains {seen[key]} and {c} are identical (a shared random stream?): "
+                "its Monte Carlo errors would be understated"
+            ]
+        seen[key] = c
+    return []
+
+
 def _posterior(idata: Any) -> xr.Dataset:
     return idata.posterior if hasattr(idata, "posterior") else idata
 
@@ -349,6 +368,9 @@ def compare_posteriors(
     if reasons:
         return Comparison(INCONCLUSIVE, reasons, pd.DataFrame(), level, labels)
 
+    copies = _copied_chains(post_a, la) + _copied_chains(post_b, lb)
+    if copies:
+        return Comparison(INCONCLUSIVE, copies, pd.DataFrame(), level, labels)
     sa, sb = _summaries(post_a), _summaries(post_b)
     if not sa.index.equals(sb.index):
         return Comparison(
@@ -405,6 +427,9 @@ def _compare_with_summary(
     if post.sizes["draw"] < min_draws:
         reason = f"{la} has {post.sizes['draw']} draws per chain (< {min_draws})"
         return Comparison(INCONCLUSIVE, [reason], pd.DataFrame(), level, labels)
+    copies = _copied_chains(post[names], la)
+    if copies:
+        return Comparison(INCONCLUSIVE, copies, pd.DataFrame(), level, labels)
     sa = _summaries(post[names])
     sb = reference.summary_for(names)
     if set(sa.index) != set(sb.index):
