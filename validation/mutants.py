@@ -77,7 +77,8 @@ def alpha_without_prior_precision(streams, state: State, model: GaussianModel) -
     prec_y = state.sigma_y[:, None] ** -2.0
     prec_a = state.sigma_alpha[:, None] ** -2.0
     precision = s.n_j * prec_y
-    b = (s.sum_y - state.beta @ s.sum_X.T) * prec_y + (state.gamma @ U.T) * prec_a
+    # Stacked products (chain_dot), as the kernels: chain k must not depend on the others.
+    b = (s.sum_y - chain_dot(state.beta, s.sum_X.T)) * prec_y + chain_dot(state.gamma, U.T) * prec_a
     z = streams.normal(model.data.n_groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         return state._replace(alpha=b / precision + z / np.sqrt(precision))
@@ -92,7 +93,8 @@ def alpha_mean_group_size(streams, state: State, model: GaussianModel) -> State:
     prec_y = state.sigma_y[:, None] ** -2.0
     prec_a = state.sigma_alpha[:, None] ** -2.0
     precision = (model.data.n / model.data.n_groups) * prec_y + prec_a
-    b = (s.sum_y - state.beta @ s.sum_X.T) * prec_y + (state.gamma @ U.T) * prec_a
+    # Stacked products (chain_dot), as the kernels: chain k must not depend on the others.
+    b = (s.sum_y - chain_dot(state.beta, s.sum_X.T)) * prec_y + chain_dot(state.gamma, U.T) * prec_a
     z = streams.normal(model.data.n_groups)
     return state._replace(alpha=b / precision + z / np.sqrt(precision))
 
@@ -147,8 +149,8 @@ def alpha_misindexed_groups(streams, state: State, model: GaussianModel) -> Stat
     prec_y = state.sigma_y[:, None] ** -2.0
     prec_a = state.sigma_alpha[:, None] ** -2.0
     precision = s.n_j * prec_y + prec_a
-    sums = np.roll(s.sum_y, 1) - state.beta @ np.roll(s.sum_X, 1, axis=0).T
-    b = sums * prec_y + (state.gamma @ U.T) * prec_a
+    sums = np.roll(s.sum_y, 1) - chain_dot(state.beta, np.roll(s.sum_X, 1, axis=0).T)
+    b = sums * prec_y + chain_dot(state.gamma, U.T) * prec_a
     z = streams.normal(model.data.n_groups)
     return state._replace(alpha=b / precision + z / np.sqrt(precision))
 
