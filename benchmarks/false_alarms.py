@@ -19,22 +19,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from harness_power import synthetic  # the same 8-group design (this folder is on sys.path)
 from scipy import stats
 
 import gibbs
-from gibbs.datasets import load_radon, simulate_hierarchical
+from gibbs.datasets import load_radon
 from reference_models.reference import compared_vars, fit_spec
 from validation.compare import compare_posteriors
 
 warnings.filterwarnings("ignore")
-
-
-def synthetic():
-    sizes = np.array([3, 8, 1, 12, 5, 20, 2, 9])
-    data, _ = simulate_hierarchical(
-        8, sizes, beta=[0.8], gamma=[1.0, 0.5], sigma_y=0.5, sigma_alpha=0.7, seed=4
-    )
-    return data
 
 
 def main():
