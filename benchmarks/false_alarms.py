@@ -1,6 +1,7 @@
 """The realised false-alarm rate of ``compare`` for the correct sampler, over fresh seed pairs.
 
-Usage: python benchmarks/false_alarms.py [--pairs 100] [--out benchmarks/results/false_alarms.json]
+Usage: python benchmarks/false_alarms.py [--pairs 100] [--pipeline raw|compare]
+       [--designs radon-M2,synthetic] [--out benchmarks/results/false_alarms.json]
 
 For each of ``--pairs`` independent (Gibbs seed, NUTS seed) pairs, the correct Gibbs sampler
 (default scheme, 4 x 1000 after 1000 warm-up) and a fresh nutpie fit of the PyMC twin (4 x 1000,
@@ -11,6 +12,11 @@ is reused: every pair measures the harness, not one reference. The rate of "disa
 its exact (Clopper-Pearson) 95% interval; the z-scores of all pairs are pooled to show the
 tails (|z| > 3 counts against the normal's expectation). Results are appended as JSON lines,
 so an interrupted run resumes.
+
+``--pipeline compare`` decides each pair as ``gibbs-suite compare --reference nutpie`` does:
+the Gibbs run is lengthened (doubling up to 16,000 draws) while its own MCSE exceeds half the
+reference's (``validation.verify.compare_lengthened``), and a reference with divergent
+transitions is inconclusive. ``raw`` compares the 4 x 1000 runs as they are.
 """
 
 import argparse
@@ -26,6 +32,7 @@ import gibbs
 from gibbs.datasets import load_radon
 from reference_models.reference import compared_vars, fit_spec
 from validation.compare import compare_posteriors
+from validation.verify import compare_lengthened
 
 warnings.filterwarnings("ignore")
 
@@ -33,19 +40,31 @@ warnings.filterwarnings("ignore")
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=100)
-    parser.add_argument("--out", default="benchmarks/results/false_alarms.json")
+    parser.add_argument("--pipeline", choices=("raw", "compare"), default="raw")
+    parser.add_argument("--designs", default="radon-M2,synthetic")
+    parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    out = Path(args.out)
+    default = "false_alarms" if args.pipeline == "raw" else "false_alarms_compare"
+    out = Path(args.out or f"benchmarks/results/{default}.json")
+    chosen = args.designs.split(",")
     lines = out.with_suffix(".jsonl")
     done = [json.loads(s) for s in lines.read_text().splitlines()] if lines.exists() else []
     seen = {(d["design"], d["pair"]) for d in done}
-    for label, data in (("radon-M2", load_radon()), ("synthetic", synthetic())):
+    for label, make in (("radon-M2", load_radon), ("synthetic", synthetic)):
+        if label not in chosen:
+            continue
+        data = make()
         spec = gibbs.specify(data)
         names = compared_vars(spec)
         for pair in range(args.pairs):
             if (label, pair) in seen:
                 continue
-            g = gibbs.sample(spec, seed=10_000 + pair, progressbar=False, log_likelihood=False)
+
+            def run(draws, pair=pair, spec=spec):
+                return gibbs.sample(
+                    spec, draws=draws, seed=10_000 + pair, progressbar=False, log_likelihood=False
+                )
+
             r = fit_spec(
                 spec,
                 sampler="nutpie",
@@ -53,7 +72,11 @@ def main():
                 progressbar=False,
                 log_likelihood=False,
             )
-            c = compare_posteriors(g, r, var_names=names, labels=("gibbs", "nuts"))
+            used = 1000
+            if args.pipeline == "raw":
+                c = compare_posteriors(run(1000), r, var_names=names, labels=("gibbs", "nuts"))
+            else:
+                c, used = compare_lengthened(run, r, names, labels=("gibbs", "nuts"))
             divergences = int(r.sample_stats["diverging"].sum())
             z = c.table[[f"z_{s}" for s in ("mean", "sd", "q05", "q95")]].to_numpy()
             row = {
@@ -63,6 +86,7 @@ def main():
                 # gibbs-suite compare reports a reference with divergences as inconclusive
                 "compare_job_verdict": "inconclusive" if divergences else c.verdict,
                 "divergences": divergences,
+                "gibbs_draws": used,
                 "max_abs_z": c.max_abs_z(),
                 "reasons": c.reasons,
                 "z_over_3": {
@@ -78,8 +102,9 @@ def main():
                 json.dumps({k: row[k] for k in ("design", "pair", "verdict", "max_abs_z")}),
                 flush=True,
             )
-    summary = {"command": f"python benchmarks/false_alarms.py --pairs {args.pairs}", "level": 0.01}
-    for label in ("radon-M2", "synthetic"):
+    command = f"python benchmarks/false_alarms.py --pairs {args.pairs} --pipeline {args.pipeline}"
+    summary = {"command": command, "level": 0.01}
+    for label in chosen:
         rows = [d for d in done if d["design"] == label][: args.pairs]
         n = len(rows)
         k = sum(d["verdict"] == "disagree" for d in rows)

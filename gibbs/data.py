@@ -59,12 +59,34 @@ def _as_2d(values: Any, n_rows: int, what: str) -> np.ndarray:
     """Return ``values`` as a float (n_rows, k) array; ``None`` gives k = 0."""
     if values is None:
         return np.zeros((n_rows, 0))
-    arr = np.asarray(values, dtype=float)
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} is not numeric: encode its columns as numbers") from None
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
         raise ValueError(f"{what} must be 1-D or 2-D, got an array with {arr.ndim} dimensions")
     return arr
+
+
+def _numeric_column(df: pd.DataFrame, column: str, role: str) -> np.ndarray:
+    """Return ``df[column]`` as floats, or raise naming the column and its non-numeric values."""
+    values = df[column]
+    try:
+        return values.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        bad = pd.to_numeric(values, errors="coerce").isna() & values.notna()
+        examples = sorted({repr(v) for v in values[bad].unique()[:3]})
+        hint = (
+            "code the outcome as numbers (0/1 or successes for the binomial families)"
+            if role == "outcome"
+            else "encode it numerically (indicator columns; a formula does this for strings)"
+        )
+        raise ValueError(
+            f"{role} column '{column}' is not numeric: {int(bad.sum())} row(s) hold values such "
+            f"as {', '.join(examples)}; {hint}"
+        ) from None
 
 
 def _default_names(prefix: str, k: int) -> tuple[str, ...]:
@@ -116,6 +138,41 @@ def _check_full_rank(what: str, M: np.ndarray, names: Sequence[str]) -> None:
         f"{what} is rank deficient (rank {rank} of {M.shape[1]} columns): {detail}; "
         "drop one of them"
     )
+
+
+# Below this ratio of singular values (columns scaled to unit norm) X'X has a condition number
+# above 1e14 and the Cholesky factorisations of the sweeps lose all precision.
+_CONDITION_RTOL = 1e-7
+
+
+def _check_conditioning(M: np.ndarray, names: Sequence[str]) -> None:
+    """Refuse predictors so nearly collinear that the sweeps' linear algebra breaks down.
+
+    Collinear with each other or with the intercept (a large mean next to a small spread);
+    the message names the columns and the remedy.
+    """
+    if M.shape[1] < 2:
+        return
+    norms = np.linalg.norm(M, axis=0)
+    _, s, vt = np.linalg.svd(M / norms, full_matrices=False)
+    if s[-1] > _CONDITION_RTOL * s[0]:
+        return
+    v = np.abs(vt[-1])
+    involved = [names[k] for k in np.flatnonzero(v > 1e-3 * v.max())]
+    if "intercept" in involved and len(involved) == 2:
+        col = next(c for c in involved if c != "intercept")
+        k = list(names).index(col)
+        mean, sd = M[:, k].mean(), M[:, k].std()
+        detail = (
+            f"column '{col}' has mean {mean:.3g} and sd {sd:.3g}: it is nearly constant next "
+            "to its mean; centre it (subtract its mean) or rescale it"
+        )
+    else:
+        detail = (
+            "columns " + ", ".join(f"'{c}'" for c in involved) + " are nearly collinear "
+            f"(condition number {s[0] / s[-1]:.2g}); drop one of them or combine them"
+        )
+    raise ValueError(f"X is numerically ill-conditioned: {detail}")
 
 
 def _factorize_groups(groups: Any, levels: Sequence[Any] | None) -> tuple[np.ndarray, list]:
@@ -202,7 +259,12 @@ class HierarchicalData:
     stats: GroupStats = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        y = np.asarray(self.y, dtype=float)
+        try:
+            y = np.asarray(self.y, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"y ('{self.y_name}') is not numeric: code the outcome as numbers"
+            ) from None
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D, got shape {y.shape}")
         n = y.shape[0]
@@ -263,6 +325,8 @@ class HierarchicalData:
                 )
                 + "; the intercept lives in U, so drop it from X"
             )
+
+        _check_conditioning(np.column_stack([np.ones(n), X]), ("intercept", *x_names))
 
         trials = None
         if self.trials is not None:
@@ -529,12 +593,32 @@ class HierarchicalData:
             if missing:
                 raise ValueError(f"columns not in group_data: {missing}")
             levels = list(group_data.index)
-            U = group_data[list(u)].to_numpy(dtype=float)
+            absent = ~labels.isin(group_data.index)
+            if absent.any():
+                shown = ", ".join(repr(v) for v in pd.unique(labels[absent])[:3])
+                index = ", ".join(repr(v) for v in levels[:3])
+                hint = (
+                    f"; it has a column '{group}': use group_data.set_index('{group}')"
+                    if group in group_data.columns
+                    else ""
+                )
+                raise ValueError(
+                    f"group_data must be indexed by the labels of column '{group}': "
+                    f"{int(absent.sum())} row(s) have labels not in its index (such as {shown}; "
+                    f"the index starts {index}){hint}"
+                )
+            U = (
+                np.column_stack(
+                    [_numeric_column(group_data, c, "group-level predictor") for c in u]
+                )
+                if u
+                else np.zeros((len(levels), 0))
+            )
         else:
             codes, levels = _factorize_groups(labels, None)
             U = np.zeros((len(levels), len(u)))
             for k, col in enumerate(u):
-                values = df[col].to_numpy(dtype=float)
+                values = _numeric_column(df, col, "group-level predictor")
                 _check_finite("U", values[:, None], [col])
                 lo = np.full(len(levels), np.inf)
                 hi = np.full(len(levels), -np.inf)
@@ -554,8 +638,8 @@ class HierarchicalData:
                     )
                 U[:, k] = lo
         return cls.from_arrays(
-            df[y].to_numpy(dtype=float),
-            df[list(x)].to_numpy(dtype=float) if x else None,
+            _numeric_column(df, y, "outcome"),
+            np.column_stack([_numeric_column(df, c, "predictor") for c in x]) if x else None,
             labels,
             U,
             group_levels=levels,
@@ -563,5 +647,5 @@ class HierarchicalData:
             u_names=list(u),
             group_dim=group,
             y_name=y,
-            trials=df[trials].to_numpy(dtype=float) if isinstance(trials, str) else trials,
+            trials=_numeric_column(df, trials, "trials") if isinstance(trials, str) else trials,
         )

@@ -50,14 +50,15 @@ class Progress:
 
 def check_lengths(draws: Any, tune: Any, chains: Any, thin: Any) -> None:
     """Raise ``ValueError`` unless draws, chains, thin >= 1 and tune >= 0 are integers."""
+    from gibbs.arguments import check_count
+
     for name, value, low in [
         ("draws", draws, 1),
         ("tune", tune, 0),
         ("chains", chains, 1),
         ("thin", thin, 1),
     ]:
-        if int(value) != value or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value}")
+        check_count(name, value, low)
 
 
 def run(

@@ -31,6 +31,7 @@ that reproduce the book's radon numbers. The source article states no priors at 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,7 @@ __all__ = [
     "UniformLogSigma",
     "UniformSigma",
     "PRESETS",
+    "named_priors",
     "SLOPES_PRESETS",
     "slopes_calibration_priors",
     "slopes_inverse_wishart",
@@ -388,6 +390,13 @@ class Priors:
                     "prior on gamma: Flat needs U of full rank on the groups with data; "
                     "use a Normal prior on gamma or drop a group-level predictor"
                 )
+            if binomial and _groups_separated(data, successes, trials):
+                raise ValueError(
+                    f"prior on gamma: Flat leaves the {family} posterior improper here: the "
+                    "group-level predictors separate groups with only successes from groups "
+                    "with only failures, so gamma can grow without bound; use a Normal prior "
+                    "on gamma, e.g. Normal(0, 2.5)"
+                )
         if isinstance(self.sigma_alpha, UniformSigma):
             needed = q + 2 if isinstance(self.gamma, Flat) else 2
             if J_obs < needed:
@@ -408,6 +417,38 @@ class Priors:
                 "prior on sigma_y: UniformLogSigma needs groups with more than one row "
                 f"(n - p - groups with data = {n - p - J_obs}); use UniformSigma or a proper prior"
             )
+
+
+def _groups_separated(data: HierarchicalData, successes, trials) -> bool:
+    """Return whether the group-level predictors separate the groups (a flat gamma is improper).
+
+    Separated: a direction d of gamma raises every all-success group and lowers every
+    all-failure group (U_j d >= 0, <= 0, at least one strict) and leaves the groups with both
+    outcomes unchanged (U_j d = 0): along d the likelihood never decreases, so a flat prior on
+    gamma cannot be normalised (quasi-separation at the group level).
+    """
+    from scipy.optimize import linprog
+
+    seen = trials > 0
+    up = seen & (successes == trials)
+    down = seen & (successes == 0)
+    mixed = seen & ~up & ~down
+    if not (up.any() or down.any()):
+        return False
+    U = data.U
+    # maximise sum(U_up d) - sum(U_down d) over the box |d| <= 1 under the constraints.
+    c = -(U[up].sum(axis=0) - U[down].sum(axis=0))
+    A_ub = np.vstack([-U[up], U[down]])
+    res = linprog(
+        c,
+        A_ub=A_ub,
+        b_ub=np.zeros(A_ub.shape[0]),
+        A_eq=U[mixed] if mixed.any() else None,
+        b_eq=np.zeros(int(mixed.sum())) if mixed.any() else None,
+        bounds=[(-1.0, 1.0)] * U.shape[1],
+        method="highs",
+    )
+    return bool(res.status == 0 and -res.fun > 1e-9 * max(1.0, np.abs(U).max()))
 
 
 @dataclass(frozen=True)
@@ -583,3 +624,33 @@ PRESETS = {
 def default_priors(family: str = "gaussian") -> Priors:
     """Return a family's default priors: Gelman & Hill's (Gaussian) or :func:`binomial_default`."""
     return gelman_hill() if family == "gaussian" else binomial_default()
+
+
+def named_priors(priors: Any, K: int = 1) -> Any:
+    """Return ``priors`` with a preset name or a mapping of fields turned into a priors object.
+
+    ``"weakly-informative"`` names :data:`PRESETS` (varying intercepts) or
+    :data:`SLOPES_PRESETS` (varying slopes, ``K > 1``); a mapping such as
+    ``{"beta": Normal(0, 10)}`` gives ``Priors(**mapping)`` (``SlopesPriors`` for ``K > 1``).
+    Anything else is returned as it is.
+    """
+    if isinstance(priors, str):
+        presets = SLOPES_PRESETS if K > 1 else PRESETS
+        if priors not in presets:
+            other = PRESETS if K > 1 else SLOPES_PRESETS
+            where = (
+                " (that one is for varying intercepts)"
+                if K > 1
+                else " (that one is for varying slopes)"
+            ) * (priors in other)
+            raise ValueError(
+                f"priors: unknown preset {priors!r}{where}; choose one of {sorted(presets)}"
+            )
+        return presets[priors]()
+    if isinstance(priors, Mapping):
+        cls = SlopesPriors if K > 1 else Priors
+        try:
+            return cls(**priors)
+        except TypeError as exc:
+            raise ValueError(f"priors: {exc} (fields of {cls.__name__})") from exc
+    return priors

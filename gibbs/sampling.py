@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from gibbs.arguments import as_seed, check_dtype, check_init, check_memory
 from gibbs.data import HierarchicalData
 from gibbs.driver import Progress, alpha_indices, check_lengths, run
 from gibbs.families import get_family
@@ -220,8 +221,18 @@ def sample_spec(
 ):
     """Run a sweep of blocks on a :class:`gibbs.spec.ModelSpec` and return its InferenceData."""
     check_lengths(draws, tune, chains, thin)
+    dtype = check_dtype(dtype)
+    check_init(init)
+    seed = as_seed(seed, chains)
     impl, model = spec.implementation, spec.model
-    keep_alpha = alpha_indices(spec.data, store_alpha)
+    wanted = alpha_indices(spec.data, store_alpha)
+    # The pointwise log-likelihood and replicated data need every group's draws: record them
+    # all and keep the requested ones only in the output.
+    full = np.arange(spec.data.n_groups)
+    keep_alpha = full if log_likelihood or posterior_predictive else wanted
+    _check_output_memory(
+        spec, keep_alpha, draws, chains, dtype, log_likelihood, posterior_predictive
+    )
     master, chain_seqs = chain_seed_sequences(seed, chains)
     streams = ChainStreams(chain_seqs)
     state = impl.initial_state(model, streams, init)
@@ -241,7 +252,7 @@ def sample_spec(
     if kept == 0:
         raise KeyboardInterrupt("sampling interrupted before the first kept draw")
     attrs = _attrs(spec, label, master, kept, tune, thin, chains, timings)
-    return impl.to_idata(
+    idata = impl.to_idata(
         model,
         store,
         keep_alpha,
@@ -249,6 +260,25 @@ def sample_spec(
         log_likelihood=log_likelihood,
         predictive_rngs=streams.predictive if posterior_predictive else None,
     )
+    if wanted.size != keep_alpha.size:
+        dim = spec.data.group_dim
+        idata.posterior = idata.posterior.isel({dim: wanted})
+    return idata
+
+
+def _check_output_memory(spec, keep_alpha, draws, chains, dtype, log_likelihood, predictive):
+    """Refuse before sampling an output that cannot fit in memory, naming what shrinks it."""
+    d = spec.data
+    cells = draws * chains
+    size = np.dtype(dtype).itemsize
+    per_draw = keep_alpha.size * spec.K + d.p + d.q * spec.K + 4 + spec.K**2
+    # The pointwise log-likelihood is float64 with a temporary of its size while computed.
+    parts = [
+        ("posterior", cells * per_draw * max(size, 8), "store_alpha=False or fewer draws"),
+        ("log_likelihood", 2 * cells * d.n * 8 * log_likelihood, "log_likelihood=False"),
+        ("posterior_predictive", cells * d.n * 8 * predictive, "posterior_predictive=False"),
+    ]
+    check_memory(parts)
 
 
 def _attrs(spec, label, master, kept, tune, thin, chains, timings) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from gibbs.factors import make_factors
 from gibbs.families import Family, get_family
 from gibbs.formula import is_formula, parse_formula
 from gibbs.kernels.factors import Factor
-from gibbs.priors import Priors, SlopesPriors
+from gibbs.priors import Priors, SlopesPriors, named_priors
 from gibbs.structures import Implementation, implementation, structure_of
 
 __all__ = ["ModelSpec", "specify"]
@@ -143,6 +143,7 @@ def specify(
     labels = dict(factors if factors is not None else formula_factors)
     fam = get_family(family)
     K = len(slopes) + 1
+    priors = named_priors(priors, K)
     if priors is None:
         priors = fam.default_priors(K)
     elif K == 1 and isinstance(priors, SlopesPriors):
@@ -152,6 +153,12 @@ def specify(
             "varying slopes need SlopesPriors (a prior on the covariance matrix Sigma), got "
             f"{type(priors).__name__}"
         )
+    elif not isinstance(priors, Priors | SlopesPriors):
+        raise ValueError(
+            "priors must be a Priors (or SlopesPriors), a preset name or a mapping of fields, "
+            f"got {type(priors).__name__}"
+        )
+    fam.check_outcome(hdata)
     return ModelSpec(
         data=hdata,
         family=fam,

@@ -88,7 +88,11 @@ def test_output_names_dims_and_groups(synthetic):
     assert post.attrs["slopes"] == ["z1"] and post.attrs["scheme"] == "collapsed"
     few = _sample(data, slopes, store_alpha=["g1", "g3"])
     assert few.posterior["alpha"].shape == (2, 200, 2, 2)
-    assert "log_likelihood" not in few.groups()  # needs every alpha_j
+    # Every alpha_j is recorded for the log-likelihood; only the requested ones are kept.
+    assert few.log_likelihood["y"].shape == (2, 200, data.n)
+    np.testing.assert_array_equal(
+        few.posterior["alpha"].values, idata.posterior["alpha"].sel(group=["g1", "g3"]).values
+    )
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,53 @@ _LOG_2PI = float(np.log(2.0 * np.pi))
 class GaussianFamily(Family):
     """Normal outcomes; w = 1 / sigma_y^2 and r = y / sigma_y^2 are fixed given sigma_y."""
 
+    def check_outcome(self, data: HierarchicalData) -> None:
+        """Refuse binomial trials, and outcomes that the group intercepts and X fit exactly.
+
+        An exact fit within groups (y constant within every group with more than one row, a
+        constant y, y a copy of a predictor) makes the marginal likelihood grow like
+        sigma_y^-(n - J - p) as sigma_y -> 0: the posterior piles up there (improper under the
+        default scale priors) and the draws are meaningless.
+        """
+        if data.trials is not None:
+            raise ValueError(
+                "trials are for the binomial families (family='logistic' or 'probit'); the "
+                "Gaussian family has none: drop trials="
+            )
+        n_j = np.bincount(data.group, minlength=data.n_groups)
+        means = np.bincount(data.group, data.y, data.n_groups) / np.maximum(n_j, 1)
+        yw = data.y - means[data.group]
+        scale = max(float(np.sum((data.y - data.y.mean()) ** 2)), float(np.sum(data.y**2)))
+        if data.p:
+            Xm = (
+                np.stack([np.bincount(data.group, c, data.n_groups) for c in data.X.T], axis=1)
+                / np.maximum(n_j, 1)[:, None]
+            )
+            Xw = data.X - Xm[data.group]
+            coef, *_ = np.linalg.lstsq(Xw, yw, rcond=None)
+            yw = yw - Xw @ coef
+        rss = float(np.sum(yw**2))
+        # Degrees of freedom of the within-group residual: with none (every group a single
+        # row) the group-level distribution still bounds the likelihood.
+        rank = np.linalg.matrix_rank(Xw) if data.p else 0
+        dof = data.n - int(np.sum(n_j > 0)) - rank
+        exact = (dof >= 1 and rss <= 1e-16 * scale) or np.ptp(data.y) == 0
+        if exact:
+            if np.ptp(data.y) == 0:
+                what = f"{data.y_name} is constant ({data.y[0]:g})"
+            elif np.all(np.abs(data.y - means[data.group]) <= 1e-12 * np.abs(data.y).max()):
+                what = f"{data.y_name} is constant within every {data.group_dim}"
+            else:
+                what = (
+                    f"{data.y_name} is an exact linear function of the predictors "
+                    f"[{', '.join(data.x_names)}] and the {data.group_dim} intercepts"
+                )
+            raise ValueError(
+                f"{what}: the residual variance is zero, so the posterior of sigma_y piles up "
+                "at 0 (improper) and the draws would be meaningless; check the outcome column "
+                "(is it also a predictor?)"
+            )
+
     def check_priors(self, priors: Any, data: HierarchicalData, K: int, factors=()) -> None:
         """Check a ``Priors`` (K = 1) or ``SlopesPriors`` (K > 1) for this family."""
         if K == 1:
