@@ -98,12 +98,27 @@ def parse_formula(
 
     if not isinstance(data, pd.DataFrame):
         raise ValueError("a formula needs data=, a pandas DataFrame with one row per individual")
+    _check_lme4_terms(formula)
     try:
         description = formulae.model_description(formula)
     except Exception as exc:  # formulae raises its own parse errors
         raise ValueError(f"formula {formula!r} does not parse: {exc}") from exc
     if description.response is None:
         raise ValueError(f"formula {formula!r} has no response (write 'y ~ ...')")
+    response_vars = set(description.response.var_names)
+    common_vars = set().union(*(getattr(t, "var_names", set()) for t in description.common_terms))
+    both = sorted(response_vars & common_vars)
+    if both:
+        raise ValueError(
+            f"formula {formula!r}: {', '.join(both)} is both the response and a predictor; "
+            "the outcome would be fitted exactly by itself"
+        )
+    offsets = [str(t) for t in _top_level_terms(formula.split("~", 1)[1]) if "offset(" in t]
+    if offsets:
+        raise ValueError(
+            f"formula {formula!r}: offsets ({', '.join(offsets)}) are not supported yet; for "
+            "the Gaussian family subtract the offset from the response instead"
+        )
     groups = description.group_terms
     if not groups:
         raise _unsupported(formula, "there is no group term such as (1 | county)")
@@ -124,6 +139,13 @@ def parse_formula(
         for t in groups
         if type(t.expr).__name__ == "Intercept"
     }
+    grouping = sorted({c for cols in factor_cols.values() for c in cols} & common_vars)
+    if grouping:
+        raise ValueError(
+            f"formula {formula!r}: {grouping[0]} is a grouping factor and also a common "
+            "(fixed) term; its indicator columns duplicate the group intercepts, so drop it from "
+            "the common terms (group-level predictors must be numeric and constant within groups)"
+        )
     missing_intercept = sorted(set(factor_cols) - intercepts)
     if missing_intercept:
         raise _unsupported(
@@ -152,6 +174,8 @@ def parse_formula(
         f"{description.response.term.components[0].name} ~ {common_rhs}", data, na_action="error"
     )
     y_name = description.response.term.components[0].name
+    # The response as formulae evaluates it (transformations such as np.log(y) included).
+    response = np.asarray(design.response.design_matrix, dtype=float).ravel()
     matrix = np.asarray(design.common.design_matrix, dtype=float)
     names = [label for t in design.common.terms.values() for label in t.labels]
     labels = {
@@ -177,7 +201,7 @@ def parse_formula(
         (u_cols if np.all(hi == lo) else x_cols).append(k)
     slopes = _slope_columns(formula, slope_terms, description, names, x_cols)
     frame = pd.DataFrame(matrix, columns=names)
-    frame[y_name] = np.asarray(data[y_name], dtype=float)
+    frame[y_name] = response
     frame[group] = labels[group].to_numpy()
     if isinstance(trials, str):
         frame[trials] = data[trials].to_numpy()
@@ -193,6 +217,34 @@ def parse_formula(
     if slope_factors - {group}:
         raise _unsupported(formula, "its varying slopes are not by the finest grouping factor")
     return ParsedFormula(hdata, slopes, factors)
+
+
+def _check_lme4_terms(formula: str) -> None:
+    """Refuse what lme4 reads as uncorrelated effects: ``||`` or two terms for one factor.
+
+    In lme4 ``(1 | g) + (0 + x | g)`` and ``(1 + x || g)`` are an intercept and a slope with
+    independent variances; these samplers model one correlated term per factor and must not
+    reinterpret them as ``(1 + x | g)``.
+    """
+    rhs = formula.split("~", 1)[1]
+    if "||" in rhs:
+        raise ValueError(
+            f"formula {formula!r}: '||' (uncorrelated varying effects, as in lme4) is not "
+            "supported: the samplers model the varying intercept and slopes of a factor with one "
+            "covariance matrix; write '(1 + x | g)' for correlated effects"
+        )
+    seen: dict[str, str] = {}
+    for term in _top_level_terms(rhs):
+        if "|" not in term:
+            continue
+        factor = term.rsplit("|", 1)[1].strip().rstrip(")").strip()
+        if factor in seen:
+            raise ValueError(
+                f"formula {formula!r}: {seen[factor]} and {term} are separate terms for one "
+                f"factor, {factor}: in lme4 that means uncorrelated effects, which these samplers "
+                f"do not model; write one term, '(1 + x | {factor})', for correlated effects"
+            )
+        seen[factor] = term
 
 
 def _slope_columns(formula, slope_terms, description, names, x_cols) -> tuple[str, ...]:

@@ -62,16 +62,30 @@ def test_terms_constant_within_groups_become_group_level_predictors():
     ("formula", "message"),
     [
         ("log_radon ~ 1 + (1 + floor | county)", "among the common terms"),
-        ("log_radon ~ floor + (1 | county) + (1 + floor | floor)", "not by the finest"),
+        ("log_radon ~ floor + (1 | county) + (1 + floor | region)", "not by the finest"),
         ("log_radon ~ floor + (0 + floor | county)", "no intercept"),
         ("log_radon ~ 0 + floor + (1 | county)", "removes the intercept"),
         ("log_radon ~ floor", "no group term"),
         ("log_radon ~ basement + (1 | county)", r"columns not in the DataFrame: \['basement'\]"),
+        # lme4 reads these as uncorrelated effects: refused, never merged into one term.
+        ("log_radon ~ floor + (1 | county) + (0 + floor | county)", "separate terms for one"),
+        ("log_radon ~ floor + (1 + floor || county)", "uncorrelated varying effects"),
+        ("floor ~ floor + (1 | county)", "both the response and a predictor"),
+        ("log_radon ~ offset(floor) + (1 | county)", "offsets .* are not supported yet"),
+        ("log_radon ~ floor + C(county) + (1 | county)", "grouping factor and also a common"),
     ],
 )
 def test_unsupported_formulas_are_refused_with_the_reason(radon_df, formula, message):
+    df = radon_df.assign(region=radon_df["county"].astype(str).str[0])
     with pytest.raises(ValueError, match=message):
-        gibbs.sample(formula, data=radon_df, progressbar=False)
+        gibbs.sample(formula, data=df, progressbar=False)
+
+
+def test_a_transformed_response_is_evaluated(radon_df):
+    df = radon_df.assign(radon=np.exp(radon_df["log_radon"]))
+    a = from_formula("np.log(radon) ~ floor + (1 | county)", df)
+    b = from_formula(FORMULA.replace(" + log_uranium", ""), radon_df)
+    np.testing.assert_allclose(a.y, b.y, rtol=1e-12)
 
 
 def test_missing_values_and_bad_calls_are_named(radon_df):
