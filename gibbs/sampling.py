@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from gibbs import convergence
 from gibbs.arguments import as_seed, check_dtype, check_init, check_memory
 from gibbs.data import HierarchicalData
 from gibbs.driver import Progress, alpha_indices, check_lengths, run
@@ -63,6 +64,7 @@ def sample(
     trials: str | int | None = None,
     slopes: Sequence[str] | None = None,
     factors: Mapping[str, Any] | None = None,
+    compute_convergence_checks: bool = True,
 ):
     """Sample the varying-intercept (or varying-slopes) model by Gibbs sampling.
 
@@ -132,6 +134,11 @@ def sample(
         Columns of ``data.X`` whose coefficients vary by group besides the intercept: the
         varying-slopes model of :mod:`gibbs.slopes`, with ``priors`` a
         :class:`gibbs.priors.SlopesPriors`. A formula says the same with ``(1 + x | group)``.
+    compute_convergence_checks : bool
+        After the run, compute R-hat and bulk/tail ESS of every parameter
+        (:mod:`gibbs.convergence`), store the report in ``posterior.attrs["convergence"]`` and
+        warn (:class:`gibbs.convergence.ConvergenceWarning`) if R-hat > 1.01 or an ESS is below
+        100 per chain, naming the worst parameters. ``False`` skips it, as in PyMC.
     factors : mapping of str to array_like, optional
         Further grouping factors, one label per row each: a factor constant
         within every group is nested above the groups (``{"state": ...}`` for house < county <
@@ -199,6 +206,7 @@ def sample(
         dtype=dtype,
         log_likelihood=log_likelihood,
         posterior_predictive=posterior_predictive,
+        compute_convergence_checks=compute_convergence_checks,
     )
 
 
@@ -218,6 +226,7 @@ def sample_spec(
     dtype: Any = np.float64,
     log_likelihood: bool = True,
     posterior_predictive: bool = False,
+    compute_convergence_checks: bool = True,
 ):
     """Run a sweep of blocks on a :class:`gibbs.spec.ModelSpec` and return its InferenceData."""
     check_lengths(draws, tune, chains, thin)
@@ -263,6 +272,8 @@ def sample_spec(
     if wanted.size != keep_alpha.size:
         dim = spec.data.group_dim
         idata.posterior = idata.posterior.isel({dim: wanted})
+    if compute_convergence_checks:
+        convergence.check(idata)
     return idata
 
 

@@ -92,6 +92,7 @@ def changes_draws(spec: ModelSpec, sweep: Sequence[Callable], setting: str) -> b
                 seed=5,
                 progressbar=False,
                 log_likelihood=False,
+                compute_convergence_checks=False,
             )
         return [v.values for v in idata.posterior.data_vars.values()]
 

@@ -123,6 +123,8 @@ def run_compare(
     )
     gibbs_time = time.perf_counter() - start
     _say(f"Gibbs ({scheme}, {chains} chains x {draws} draws): {gibbs_time:.1f} s", quiet)
+    convergence_line = _convergence_line(g)
+    _say(f"Gibbs convergence: {convergence_line}", quiet)
     names = compared_vars(spec)
     found = None
     if reference in ("auto", "golden"):
@@ -202,6 +204,7 @@ def run_compare(
         labels=("gibbs", "golden" if found is not None else "nuts"),
     )
     comparison.settings["gibbs_draws"] = used
+    comparison.settings["gibbs_convergence"] = convergence_line
     comparison.settings["reference"] = reference_label
     if divergences:
         comparison.reasons.append(f"NUTS had {divergences} divergent transitions")
@@ -387,3 +390,19 @@ def _mutant_table(runs: dict, reference_idata, var_names: list[str], level: floa
             }
         )
     return pd.DataFrame(rows).set_index("mutant")
+
+
+def _convergence_line(idata) -> str:
+    """One line of the run's stored convergence report (:mod:`gibbs.convergence`)."""
+    from gibbs.convergence import stored
+
+    r = stored(idata)
+    if r is None or r.get("converged") is None:
+        return "not assessed"
+    stats = (
+        f"max R-hat {r['max_rhat']:.3f}, min bulk ESS {r['min_ess_bulk']:.0f}, "
+        f"min tail ESS {r['min_ess_tail']:.0f}"
+        if r.get("max_rhat") is not None
+        else f"min bulk ESS {r['min_ess_bulk']:.0f}"
+    )
+    return f"{stats}: " + ("converged" if r["converged"] else f"NOT converged: {r['message']}")

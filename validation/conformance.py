@@ -148,7 +148,13 @@ def conformance(
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # ArviZ: more chains than draws
             return sample_spec(
-                spec, sw, "conformance", progressbar=False, log_likelihood=False, **settings
+                spec,
+                sw,
+                "conformance",
+                progressbar=False,
+                log_likelihood=False,
+                compute_convergence_checks=False,
+                **settings,
             )
 
     probe = _Probe(recorder.record)
