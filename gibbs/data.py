@@ -70,7 +70,7 @@ def _as_2d(values: Any, n_rows: int, what: str) -> np.ndarray:
     return arr
 
 
-def _numeric_column(df: pd.DataFrame, column: str, role: str) -> np.ndarray:
+def numeric_column(df: pd.DataFrame, column: str, role: str) -> np.ndarray:
     """Return ``df[column]`` as floats, or raise naming the column and its non-numeric values."""
     values = df[column]
     try:
@@ -608,9 +608,7 @@ class HierarchicalData:
                     f"the index starts {index}){hint}"
                 )
             U = (
-                np.column_stack(
-                    [_numeric_column(group_data, c, "group-level predictor") for c in u]
-                )
+                np.column_stack([numeric_column(group_data, c, "group-level predictor") for c in u])
                 if u
                 else np.zeros((len(levels), 0))
             )
@@ -618,7 +616,7 @@ class HierarchicalData:
             codes, levels = _factorize_groups(labels, None)
             U = np.zeros((len(levels), len(u)))
             for k, col in enumerate(u):
-                values = _numeric_column(df, col, "group-level predictor")
+                values = numeric_column(df, col, "group-level predictor")
                 _check_finite("U", values[:, None], [col])
                 lo = np.full(len(levels), np.inf)
                 hi = np.full(len(levels), -np.inf)
@@ -638,8 +636,8 @@ class HierarchicalData:
                     )
                 U[:, k] = lo
         return cls.from_arrays(
-            _numeric_column(df, y, "outcome"),
-            np.column_stack([_numeric_column(df, c, "predictor") for c in x]) if x else None,
+            numeric_column(df, y, "outcome"),
+            np.column_stack([numeric_column(df, c, "predictor") for c in x]) if x else None,
             labels,
             U,
             group_levels=levels,
@@ -647,5 +645,5 @@ class HierarchicalData:
             u_names=list(u),
             group_dim=group,
             y_name=y,
-            trials=_numeric_column(df, trials, "trials") if isinstance(trials, str) else trials,
+            trials=numeric_column(df, trials, "trials") if isinstance(trials, str) else trials,
         )

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from gibbs.data import HierarchicalData
+from gibbs.data import HierarchicalData, numeric_column
 
 __all__ = ["ParsedFormula", "from_formula", "is_formula", "parse_formula"]
 
@@ -175,7 +175,15 @@ def parse_formula(
     )
     y_name = description.response.term.components[0].name
     # The response as formulae evaluates it (transformations such as np.log(y) included).
-    response = np.asarray(design.response.design_matrix, dtype=float).ravel()
+    if y_name in data.columns and not pd.api.types.is_numeric_dtype(data[y_name]):
+        numeric_column(data, y_name, "outcome")  # raises, naming the column and its values
+    response = np.asarray(design.response.design_matrix, dtype=float)
+    if response.ndim == 2 and response.shape[1] != 1:
+        raise ValueError(
+            f"formula {formula!r}: the response evaluates to {response.shape[1]} columns; it "
+            "must be one numeric column (0/1 or successes for the binomial families)"
+        )
+    response = response.ravel()
     matrix = np.asarray(design.common.design_matrix, dtype=float)
     names = [label for t in design.common.terms.values() for label in t.labels]
     labels = {

@@ -77,6 +77,12 @@ def fit_reference(
         ``sample_stats`` (diverging, ...), ``observed_data`` and optionally ``log_likelihood``.
         ``posterior.attrs`` has ``sampler``, ``compile_time``, ``sampling_time``.
     """
+    if not isinstance(data, HierarchicalData):
+        raise ValueError(
+            f"fit_reference takes a HierarchicalData, got {type(data).__name__}; for a formula "
+            "or a ModelSpec use reference_models.reference.fit_spec(gibbs.specify(formula, "
+            "data=df, family=...))"
+        )
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
     family = normalize_family(family)

@@ -81,7 +81,11 @@ def _synthetic(binary: bool) -> Callable[[argparse.Namespace], Loaded]:
             return data, tuple(slopes), {}
         if binary:
             data, _ = datasets.simulate_binomial(
-                args.groups, args.group_size, family=family, trials=args.trials, seed=args.data_seed
+                args.groups,
+                args.group_size,
+                family=family,
+                trials=args.trials or 1,
+                seed=args.data_seed,
             )
             return data, (), {}
         data, _ = datasets.simulate_hierarchical(
@@ -150,6 +154,11 @@ def sampling_defaults(args: argparse.Namespace) -> dict:
 
 def load_model(args: argparse.Namespace) -> Loaded:
     """Return the data, varying slopes and further factors of ``--dataset/--model/--formula``."""
+    if getattr(args, "trials", None) is not None:
+        if get_family(getattr(args, "family", "gaussian")).outcome != "binomial":
+            raise ValueError("--trials is for the binomial families (--family logistic or probit)")
+        if args.dataset != "synthetic" or getattr(args, "formula", None):
+            raise ValueError(f"--trials sets the synthetic design's trials; not for {args.dataset}")
     if getattr(args, "formula", None):
         from gibbs.formula import parse_formula
 

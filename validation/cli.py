@@ -17,6 +17,54 @@ from validation.catalogue import load_dataset, load_model
 __all__ = ["build_parser", "load_dataset", "main"]
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+# A resume folder whose files are corrupt or belong to another run: not a calibration verdict.
+EXIT_BAD_RUN_FOLDER = 3
+EXIT_INTERRUPTED = 130
+
+
+def at_least(low: int):
+    """Return an argparse type for integers >= ``low`` (argparse adds the option name)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+def level(text: str) -> float:
+    """Parse a family-wise error level, strictly between 0 and 1 (an argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be strictly between 0 and 1, got {value}")
+    return value
+
+
+def writable_folder(path: str | None, option: str = "--out") -> None:
+    """Create ``path`` and check that a file can be written there, before any work."""
+    from pathlib import Path
+
+    if not path:
+        return
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{option} {path}: exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
 
 
 def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
@@ -54,9 +102,13 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--states", nargs="+", metavar="ST", help="radon-all: real state codes, e.g. MN WI"
     )
-    group.add_argument("--groups", type=int, default=30, help="synthetic: number of groups")
-    group.add_argument("--group-size", type=int, default=10, help="synthetic: rows per group")
-    group.add_argument("--data-seed", type=int, default=0, help="synthetic: simulation seed")
+    group.add_argument("--groups", type=at_least(2), default=30, help="synthetic: number of groups")
+    group.add_argument(
+        "--group-size", type=at_least(1), default=10, help="synthetic: rows per group"
+    )
+    group.add_argument(
+        "--data-seed", type=at_least(0), default=0, help="synthetic: simulation seed"
+    )
     group.add_argument(
         "--formula",
         help="model formula on the dataset's table, e.g. 'log_radon ~ floor + log_uranium + "
@@ -66,7 +118,10 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
         "x0, u1, group); replaces --model",
     )
     group.add_argument(
-        "--trials", type=int, default=1, help="synthetic binomial: trials per row (default 1)"
+        "--trials",
+        type=at_least(1),
+        default=None,
+        help="synthetic binomial: trials per row (default 1)",
     )
 
 
@@ -96,13 +151,15 @@ def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--draws",
-        type=int,
+        type=at_least(1),
         default=None,
         help="draws per chain (default 1000; election88: 4000, see validation/catalogue.py)",
     )
-    group.add_argument("--tune", type=int, default=1000, help="warm-up iterations per chain")
-    group.add_argument("--chains", type=int, default=4)
-    group.add_argument("--seed", type=int, default=1)
+    group.add_argument(
+        "--tune", type=at_least(0), default=1000, help="warm-up iterations per chain"
+    )
+    group.add_argument("--chains", type=at_least(1), default=4)
+    group.add_argument("--seed", type=at_least(0), default=1)
 
 
 def _add_calibration_options(
@@ -140,9 +197,11 @@ def _add_calibration_options(
         help="test a broken sampler of validation.mutants (varying slopes: "
         "validation.slopes_mutants) instead",
     )
-    parser.add_argument("--chains", type=int, default=chains, help="chains (per fit for sbc)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--level", type=float, default=0.01, help="family-wise error level")
+    parser.add_argument(
+        "--chains", type=at_least(1), default=chains, help="chains (per fit for sbc)"
+    )
+    parser.add_argument("--seed", type=at_least(0), default=1)
+    parser.add_argument("--level", type=level, default=0.01, help="family-wise error level")
     parser.add_argument("--out", default=out, help="output folder")
     _add_design_options(parser)
 
@@ -301,6 +360,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     for name, value in sampling_defaults(args).items():
         if getattr(args, name, None) is None:
             setattr(args, name, value)
+    if not args.no_report:
+        writable_folder(args.out)
     spec = load_spec(args)
     scheme = args.scheme or spec.default_scheme
     label = f"{args.dataset} ({args.formula or args.model})" + (
@@ -358,6 +419,7 @@ def _cmd_predictive(args: argparse.Namespace) -> int:
 
     from validation.predictive import heldout_table, loo_table
 
+    writable_folder(args.out)
     data = load_dataset(args)
     loo = loo_table(data, sampler=args.reference, seed=args.seed)
     held = heldout_table(data, sampler=args.reference, seed=args.seed)
@@ -397,6 +459,7 @@ def _cmd_geweke(args: argparse.Namespace) -> int:
 
     from validation.calibration import geweke, sweep_under_test
 
+    writable_folder(args.out)
     spec = _designed(args, load_spec(args))
     data, priors = spec.data, spec.priors
     args.scheme = args.scheme or spec.default_scheme
@@ -452,6 +515,13 @@ def _sbc_battery(args: argparse.Namespace, spec, sweep):
         n_ranks=args.n_ranks,
         out_dir=args.out,
         chunk=args.chunk,
+        fingerprint={
+            "scheme": args.scheme,
+            "mutant": args.mutant or "",
+            "dataset": args.dataset,
+            "model": args.formula or args.model,
+            "design": args.group_sizes or args.design or "",
+        },
     )
     return battery.run(executor, resume=args.resume, progressbar=not args.quiet, level=args.level)
 
@@ -462,6 +532,19 @@ def _cmd_sbc(args: argparse.Namespace) -> int:
     from validation.calibration import sbc_batch, sweep_under_test
     from validation.capabilities import check, refusal
 
+    if args.n_ranks > args.draws * args.chains:
+        raise ValueError(
+            f"--n-ranks {args.n_ranks} needs at least as many kept draws per fit; --draws "
+            f"{args.draws} x --chains {args.chains} gives {args.draws * args.chains}"
+        )
+    if args.dask or args.scheduler:
+        try:
+            import dask.distributed  # noqa: F401
+        except ImportError:
+            raise ValueError(
+                "--dask and --scheduler need dask.distributed: pip install 'gibbs-suite[dask]'"
+            ) from None
+    writable_folder(args.out)
     spec = _designed(args, load_spec(args))
     args.scheme = args.scheme or spec.default_scheme
     sweep = sweep_under_test(spec, args.scheme, args.mutant)
@@ -614,8 +697,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     driver = args.mutant if args.mutant in DRIVER_MUTANTS else None
     sweep_mutant = None if driver else args.mutant
     sampler = _load_sampler(args.sampler) if args.sampler else None
-    if args.out:  # a bad folder is found now, not after the batteries
-        Path(args.out).mkdir(parents=True, exist_ok=True)
+    writable_folder(args.out)  # a bad folder is found now, not after the batteries
     say = (
         (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     )
@@ -694,13 +776,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_cmp.add_argument(
         "--max-draws",
-        type=int,
+        type=at_least(1),
         default=None,
         help="longest Gibbs run per chain when its own error is lengthened away (default 16000; "
         "election88: 4000)",
     )
     p_cmp.add_argument(
-        "--level", type=float, default=0.01, help="family-wise error level (default 0.01)"
+        "--level", type=level, default=0.01, help="family-wise error level (default 0.01)"
     )
     p_cmp.add_argument("--out", default="reports/compare", help="report folder")
     p_cmp.add_argument("--no-report", action="store_true", help="print only, write no files")
@@ -721,7 +803,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_dataset_options(p_pred)
     p_pred.add_argument("--reference", choices=["pymc", "nutpie"], default="nutpie")
-    p_pred.add_argument("--seed", type=int, default=1)
+    p_pred.add_argument("--seed", type=at_least(0), default=1)
     p_pred.add_argument("--out", default="reports/predictive", help="folder for the JSON")
     p_pred.set_defaults(func=_cmd_predictive)
 
@@ -733,7 +815,7 @@ def build_parser() -> argparse.ArgumentParser:
         "when no test function differs at the family-wise level, 1 otherwise.",
     )
     _add_calibration_options(p_gw, chains=200, out="reports/geweke", priors="inverse-gamma")
-    p_gw.add_argument("--iterations", type=int, default=500)
+    p_gw.add_argument("--iterations", type=at_least(10), default=500)
     p_gw.set_defaults(func=_cmd_geweke)
 
     p_sbc = sub.add_parser(
@@ -746,12 +828,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_calibration_options(p_sbc, chains=2, out="reports/sbc", priors="weakly-informative")
     p_sbc.add_argument("--engine", choices=["gibbs", "nutpie", "pymc"], default="gibbs")
-    p_sbc.add_argument("--replications", type=int, default=200)
-    p_sbc.add_argument("--draws", type=int, default=500, help="draws per chain per fit")
-    p_sbc.add_argument("--tune", type=int, default=200)
-    p_sbc.add_argument("--n-ranks", type=int, default=99, help="draws kept per fit after thinning")
-    p_sbc.add_argument("--chunk", type=int, default=25, help="replications per task")
-    p_sbc.add_argument("--workers", type=int, default=1, help="local processes or Dask workers")
+    p_sbc.add_argument("--replications", type=at_least(1), default=200)
+    p_sbc.add_argument("--draws", type=at_least(1), default=500, help="draws per chain per fit")
+    p_sbc.add_argument("--tune", type=at_least(0), default=200)
+    p_sbc.add_argument(
+        "--n-ranks", type=at_least(1), default=99, help="draws kept per fit after thinning"
+    )
+    p_sbc.add_argument("--chunk", type=at_least(1), default=25, help="replications per task")
+    p_sbc.add_argument(
+        "--workers", type=at_least(1), default=1, help="local processes or Dask workers"
+    )
     p_sbc.add_argument("--dask", action="store_true", help="run on a Dask LocalCluster")
     p_sbc.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://host:8786")
     p_sbc.add_argument("--resume", action="store_true", help="continue an interrupted run")
@@ -785,9 +871,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="compare's reference: auto (the golden when one matches, else nutpie)",
     )
-    p_ver.add_argument("--replications", type=int, default=1000, help="SBC replications per run")
-    p_ver.add_argument("--seed", type=int, default=1)
-    p_ver.add_argument("--level", type=float, default=0.01, help="family-wise level per battery")
+    p_ver.add_argument(
+        "--replications", type=at_least(1), default=1000, help="SBC replications per run"
+    )
+    p_ver.add_argument("--seed", type=at_least(0), default=1)
+    p_ver.add_argument("--level", type=level, default=0.01, help="family-wise level per battery")
     p_ver.add_argument("--out", default="reports/verify", help="folder for verify.json")
     p_ver.add_argument("--quiet", action="store_true", help="no progress lines")
     p_ver.add_argument(
@@ -813,11 +901,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="default: the family's (gelman-hill, or binomial-default for logistic/probit)",
     )
-    p_bench.add_argument("--draws", type=int, default=1000)
-    p_bench.add_argument("--tune", type=int, default=1000)
-    p_bench.add_argument("--chains", type=int, default=4)
-    p_bench.add_argument("--seed", type=int, default=1)
-    p_bench.add_argument("--repeats", type=int, default=3)
+    p_bench.add_argument("--draws", type=at_least(1), default=1000)
+    p_bench.add_argument("--tune", type=at_least(0), default=1000)
+    p_bench.add_argument("--chains", type=at_least(1), default=4)
+    p_bench.add_argument("--seed", type=at_least(0), default=1)
+    p_bench.add_argument("--repeats", type=at_least(1), default=3)
     p_bench.add_argument(
         "--reference", choices=["pymc", "nutpie"], help="also time NUTS on the PyMC twin"
     )
@@ -835,11 +923,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(argv) if argv is not None else sys.argv[1:]
+    from validation.run_folder import RunMismatch
+
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as exc:
+    except RunMismatch as exc:
+        print(f"gibbs-suite {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_RUN_FOLDER
+    except (ValueError, FileNotFoundError, MemoryError) as exc:
         print(f"gibbs-suite {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        out = getattr(args, "out", None)
+        kept = f"; finished work is kept in {out}" if out and args.command == "sbc" else ""
+        print(f"\ngibbs-suite {args.command}: interrupted{kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -329,6 +329,8 @@ def compare_posteriors(
     -------
     Comparison
     """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be strictly between 0 and 1, got {level}")
     if hasattr(b, "summary_for"):
         return _compare_with_summary(
             a,

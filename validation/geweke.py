@@ -174,6 +174,9 @@ class GewekeResult:
         )
 
 
+MIN_CHAINS = 20
+
+
 def geweke_test(
     data: HierarchicalData,
     priors: Priors,
@@ -275,6 +278,15 @@ def run_geweke(
     chains, iterations, burn, marginal_draws, seed, level
         As in :func:`geweke_test`.
     """
+    if chains < MIN_CHAINS:
+        # The successive-conditional chains start from independent prior draws; a handful of
+        # long, slowly mixing chains has an MCSE that understates the error (false alarms).
+        raise ValueError(
+            f"the Geweke test needs at least {MIN_CHAINS} successive-conditional chains (got "
+            f"{chains}; default 200): its standard errors assume many independent starts"
+        )
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be strictly between 0 and 1, got {level}")
     mc_ss, sc_ss, stream_ss = np.random.SeedSequence(seed).spawn(3)
     mc_rng, sc_rng = np.random.default_rng(mc_ss), np.random.default_rng(sc_ss)
     theta = draw(mc_rng, marginal_draws)

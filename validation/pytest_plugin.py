@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+_WRITTEN = pytest.StashKey[dict]()
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Add ``--update-goldens``."""
@@ -40,8 +42,18 @@ def assert_posterior_agrees(request: pytest.FixtureRequest):
 
     update = request.config.getoption("--update-goldens")
 
+    written = request.config.stash.setdefault(_WRITTEN, {})
+
     def check(idata: Any, golden_path: str | Path, provenance: dict | None = None, **kwargs):
         if update:
+            key = str(Path(golden_path).resolve())
+            first = written.setdefault(key, request.node.nodeid)
+            if first != request.node.nodeid:
+                # Two tests writing one file: the last would silently win.
+                raise pytest.UsageError(
+                    f"--update-goldens: {golden_path} is written by both {first} and "
+                    f"{request.node.nodeid}; give each test its own golden file"
+                )
             prov = {
                 "tool": "pytest",
                 "seed": None,
@@ -50,6 +62,12 @@ def assert_posterior_agrees(request: pytest.FixtureRequest):
             }
             save(idata, golden_path, prov)
             return None
+        if not Path(golden_path).exists():
+            pytest.fail(
+                f"golden file {golden_path} does not exist: create it from this test's run with "
+                "'pytest --update-goldens' (then check and commit it)",
+                pytrace=False,
+            )
         return assert_agrees(idata, golden_path, **kwargs)
 
     return check

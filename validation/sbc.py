@@ -24,6 +24,7 @@ import math
 import os
 import re
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -535,6 +536,7 @@ class SBC:
         out_dir=None,
         chunk=25,
         problem=None,
+        fingerprint=None,
     ) -> None:
         self.family = getattr(engine, "family", "gaussian")
         self.problem = problem
@@ -546,6 +548,25 @@ class SBC:
         self.chunk = chunk
         self.names = ranked_names(
             problem.names if problem is not None else quantity_names(data, self.family)
+        )
+        self.extra_fingerprint = dict(fingerprint or {})
+
+    def fingerprint(self) -> dict[str, str]:
+        """Return the settings that define the replications (:mod:`validation.run_folder`)."""
+        from validation.run_folder import fingerprint
+
+        extra = dict(self.extra_fingerprint)
+        if self.problem is not None:
+            extra.setdefault("problem", type(self.problem).__name__)
+        return fingerprint(
+            data=self.problem.data if self.problem is not None else self.data,
+            priors=self.problem.priors if self.problem is not None else self.priors,
+            family=self.family,
+            engine=self.engine,
+            n_ranks=self.n_ranks,
+            seed=self.seed,
+            names=self.names,
+            extra=extra,
         )
 
     def _path(self, r: int) -> Path:
@@ -571,16 +592,35 @@ class SBC:
     def _done(self) -> dict[int, np.ndarray]:
         import xarray as xr
 
+        from validation.run_folder import RunMismatch
+
         done = {}
         if self.out_dir is None or not self.out_dir.exists():
             return done
         for path in sorted(self.out_dir.glob("replication_*.nc")):
-            with xr.open_dataset(path, engine="scipy") as ds:
-                if int(ds.attrs["seed"]) != self.seed or int(ds.attrs["n_ranks"]) != self.n_ranks:
-                    raise ValueError(f"{path} belongs to another run (seed or n_ranks differ)")
-                if list(ds["quantity"].values) != list(self.names):
-                    raise ValueError(f"{path} belongs to another model (its quantities differ)")
-                done[int(ds.attrs["replication"])] = ds["rank"].values.astype(int)
+            try:
+                with xr.open_dataset(path, engine="scipy") as ds:
+                    attrs = dict(ds.attrs)
+                    quantities = list(ds["quantity"].values)
+                    rank = ds["rank"].values.astype(int)
+                    replication = int(attrs["replication"])
+            except Exception as exc:  # a truncated or foreign file: any reader error
+                # Replication r's result depends only on (seed, r): recompute it.
+                aside = path.with_suffix(".corrupt")
+                os.replace(path, aside)
+                warnings.warn(
+                    f"{path} is unreadable ({type(exc).__name__}: {exc}); moved to {aside.name} "
+                    "and recomputed",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                continue
+            if int(attrs["seed"]) != self.seed or int(attrs["n_ranks"]) != self.n_ranks:
+                raise RunMismatch(f"{path} belongs to another run (seed or n_ranks differ)")
+            if quantities != list(self.names) or rank.shape != (len(self.names),):
+                raise RunMismatch(f"{path} belongs to another model (its quantities differ)")
+            if replication < self.replications:  # a longer earlier run: use only what is asked
+                done[replication] = rank
         return done
 
     def run(
@@ -589,9 +629,12 @@ class SBC:
         """Run (or resume) the battery and test uniformity."""
         executor = executor or LocalExecutor(1)
         if self.out_dir is not None:
+            from validation.run_folder import check_or_write
+
             self.out_dir.mkdir(parents=True, exist_ok=True)
             if not resume and any(self.out_dir.glob("replication_*.nc")):
                 raise ValueError(f"{self.out_dir} already has replications: pass resume=True")
+            check_or_write(self.out_dir, self.fingerprint(), resume)
         ranks = self._done() if resume else {}
         todo = [r for r in range(self.replications) if r not in ranks]
         tasks = [
