@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gibbs import diagnostics
+import gibbs.diagnostics as diag
 
 __all__ = ["ConvergenceWarning", "RHAT_MAX", "ESS_PER_CHAIN_MIN", "check", "report"]
 
@@ -65,9 +65,9 @@ def report(idata, var_names: list[str] | None = None, worst: int = 3) -> dict[st
     if draws < 4 or not names:
         return {**out, "converged": None, "message": "too few draws to assess convergence"}
     x, labels = _stacked(post, names)
-    ess_bulk = dict(zip(labels, diagnostics.ess_bulk(x).tolist(), strict=True))
-    ess_tail = dict(zip(labels, diagnostics.ess_tail(x).tolist(), strict=True))
-    rhat = dict(zip(labels, diagnostics.rhat(x).tolist(), strict=True)) if chains > 1 else {}
+    ess_bulk = dict(zip(labels, diag.ess_bulk(x).tolist(), strict=True))
+    ess_tail = dict(zip(labels, diag.ess_tail(x).tolist(), strict=True))
+    rhat = dict(zip(labels, diag.rhat(x).tolist(), strict=True)) if chains > 1 else {}
     # A parameter that never moves has NaN statistics: that is a failure, not a pass.
     still = np.ptp(x.reshape(-1, x.shape[2]), axis=0) == 0
     stuck = sorted(
@@ -124,7 +124,7 @@ def check(idata, *, warn: bool = True, var_names: list[str] | None = None) -> di
         warnings.warn(
             f"the Gibbs run has not converged: {result['message']}",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     return result
 

@@ -145,6 +145,14 @@ def _check_full_rank(what: str, M: np.ndarray, names: Sequence[str]) -> None:
 _CONDITION_RTOL = 1e-7
 
 
+def check_conditioning(data: HierarchicalData) -> None:
+    """Refuse an X (with the intercept) too ill-conditioned for the sweeps' linear algebra."""
+    if data.p:
+        _check_conditioning(
+            np.column_stack([np.ones(data.n), data.X]), ("intercept", *data.x_names)
+        )
+
+
 def _check_conditioning(M: np.ndarray, names: Sequence[str]) -> None:
     """Refuse predictors so nearly collinear that the sweeps' linear algebra breaks down.
 
@@ -325,8 +333,6 @@ class HierarchicalData:
                 )
                 + "; the intercept lives in U, so drop it from X"
             )
-
-        _check_conditioning(np.column_stack([np.ones(n), X]), ("intercept", *x_names))
 
         trials = None
         if self.trials is not None:

@@ -7,13 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from gibbs import convergence
 from gibbs.arguments import as_seed, check_dtype, check_init, check_memory
-from gibbs.data import HierarchicalData
+from gibbs.convergence import check as check_convergence
+from gibbs.data import HierarchicalData, check_conditioning
 from gibbs.driver import Progress, alpha_indices, check_lengths, run
 from gibbs.families import get_family
 from gibbs.priors import Priors, SlopesPriors
 from gibbs.spec import ModelSpec, specify
+from gibbs.standardise import back_transform, plan
 from gibbs.streams import ChainStreams, chain_seed_sequences
 from gibbs.structures import as_blocks, implementation, structure_of
 from gibbs.structures.base import Recorder
@@ -233,6 +234,15 @@ def sample_spec(
     dtype = check_dtype(dtype)
     check_init(init)
     seed = as_seed(seed, chains)
+    user_spec, std = spec, plan(spec)
+    if std is not None:
+        if init:
+            raise ValueError(
+                "init cannot be given when predictors are standardised internally ("
+                f"{std.describe()}); centre and scale X yourself to pass initial values"
+            )
+        spec = std.spec
+    check_conditioning(spec.data)
     impl, model = spec.implementation, spec.model
     wanted = alpha_indices(spec.data, store_alpha)
     # The pointwise log-likelihood and replicated data need every group's draws: record them
@@ -269,11 +279,13 @@ def sample_spec(
         log_likelihood=log_likelihood,
         predictive_rngs=streams.predictive if posterior_predictive else None,
     )
+    if std is not None:
+        back_transform(idata, std, user_spec.data)
     if wanted.size != keep_alpha.size:
         dim = spec.data.group_dim
         idata.posterior = idata.posterior.isel({dim: wanted})
     if compute_convergence_checks:
-        convergence.check(idata)
+        check_convergence(idata)
     return idata
 
 
