@@ -192,6 +192,7 @@ def run_compare(
             seed=seed,
             progressbar=not quiet,
             log_likelihood=False,
+            compute_convergence_checks=False,  # compare applies its own R-hat/ESS rules
         )
 
     comparison, used = compare_lengthened(
@@ -353,6 +354,7 @@ def run_mutants(
                 seed=seed,
                 progressbar=False,
                 log_likelihood=False,
+                compute_convergence_checks=False,
             ),
         )
         for name, (bug, sweep) in mutants_for(spec).items()

@@ -213,6 +213,7 @@ def conformance(
                 chains=chains,
                 seed=seed,
                 progressbar=False,
+                compute_convergence_checks=False,
                 log_likelihood=False,
             )
         same = _same(public_run, probed)

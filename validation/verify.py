@@ -332,6 +332,7 @@ def verify(
                         seed=seed,
                         progressbar=False,
                         log_likelihood=False,
+                        compute_convergence_checks=False,
                     )
 
             try:
