@@ -65,9 +65,10 @@ def report(idata, var_names: list[str] | None = None, worst: int = 3) -> dict[st
     if draws < 4 or not names:
         return {**out, "converged": None, "message": "too few draws to assess convergence"}
     x, labels = _stacked(post, names)
-    ess_bulk = dict(zip(labels, diag.ess_bulk(x).tolist(), strict=True))
+    z = diag.bulk_z(x)  # shared by bulk ESS and R-hat
+    ess_bulk = dict(zip(labels, diag.ess_bulk(x, z).tolist(), strict=True))
     ess_tail = dict(zip(labels, diag.ess_tail(x).tolist(), strict=True))
-    rhat = dict(zip(labels, diag.rhat(x).tolist(), strict=True)) if chains > 1 else {}
+    rhat = dict(zip(labels, diag.rhat(x, z).tolist(), strict=True)) if chains > 1 else {}
     # A parameter that never moves has NaN statistics: that is a failure, not a pass.
     still = np.ptp(x.reshape(-1, x.shape[2]), axis=0) == 0
     stuck = sorted(

@@ -10,9 +10,9 @@ equal ArviZ's.
 from __future__ import annotations
 
 import numpy as np
-from scipy import fft, special, stats
+from scipy import fft, special
 
-__all__ = ["ess_bulk", "ess_tail", "rhat"]
+__all__ = ["bulk_z", "ess_bulk", "ess_tail", "rhat"]
 
 
 def _split(x: np.ndarray) -> np.ndarray:
@@ -20,11 +20,31 @@ def _split(x: np.ndarray) -> np.ndarray:
     return np.concatenate([x[:, :half], x[:, -half:]], axis=0)
 
 
+def _ranks(flat: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based) along the last axis of a (P, M) array, as scipy's ``rankdata``.
+
+    One unstable sort per row; each run of equal values gets the mean of its positions.
+    """
+    P, M = flat.shape
+    order = np.argsort(flat, axis=1)
+    srt = np.take_along_axis(flat, order, axis=1)
+    idx = np.broadcast_to(np.arange(M), (P, M))
+    first = np.ones((P, M), dtype=bool)
+    first[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    last = np.ones((P, M), dtype=bool)
+    last[:, :-1] = first[:, 1:]
+    start = np.maximum.accumulate(np.where(first, idx, 0), axis=1)
+    end = np.minimum.accumulate(np.where(last, idx, M - 1)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty((P, M))
+    np.put_along_axis(ranks, order, (start + end) / 2.0 + 1.0, axis=1)
+    return ranks
+
+
 def _z_scale(x: np.ndarray) -> np.ndarray:
     C, N, P = x.shape
     # Ranks along a contiguous axis: sorting along the strided one is several times slower.
     flat = np.ascontiguousarray(x.reshape(C * N, P).T)
-    ranks = stats.rankdata(flat, method="average", axis=1).T
+    ranks = _ranks(flat).T
     return special.ndtri((ranks - 0.375) / (C * N + 0.25)).reshape(C, N, P)
 
 
@@ -35,13 +55,23 @@ def _rhat_raw(x: np.ndarray) -> np.ndarray:
     return np.sqrt((between / within + n - 1) / n)
 
 
-def rhat(x: np.ndarray) -> np.ndarray:
-    """Rank-normalised split R-hat (the larger of the bulk and folded ones) per parameter."""
+def rhat(x: np.ndarray, z_bulk: np.ndarray | None = None) -> np.ndarray:
+    """Rank-normalised split R-hat (the larger of the bulk and folded ones) per parameter.
+
+    ``z_bulk``: the rank-normalised split draws, if already computed (:func:`ess_bulk` shares
+    them).
+    """
     x = np.asarray(x, dtype=float)
-    s = _split(x)
     folded = _split(np.abs(x - np.median(x.reshape(-1, x.shape[2]), axis=0)))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.maximum(_rhat_raw(_z_scale(s)), _rhat_raw(_z_scale(folded)))
+        z = _z_scale(_split(x)) if z_bulk is None else z_bulk
+        return np.maximum(_rhat_raw(z), _rhat_raw(_z_scale(folded)))
+
+
+def bulk_z(x: np.ndarray) -> np.ndarray:
+    """Return the rank-normalised split draws behind bulk ESS and bulk R-hat."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _z_scale(_split(np.asarray(x, dtype=float)))
 
 
 def _ess(x: np.ndarray) -> np.ndarray:
@@ -110,11 +140,11 @@ def _ess(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def ess_bulk(x: np.ndarray) -> np.ndarray:
+def ess_bulk(x: np.ndarray, z_bulk: np.ndarray | None = None) -> np.ndarray:
     """Bulk ESS (rank-normalised split chains) per parameter of a (chain, draw, P) array."""
-    x = np.asarray(x, dtype=float)
+    z = bulk_z(x) if z_bulk is None else z_bulk
     with np.errstate(invalid="ignore", divide="ignore"):
-        return _ess(_z_scale(_split(x)))
+        return _ess(z)
 
 
 def ess_tail(x: np.ndarray) -> np.ndarray:
