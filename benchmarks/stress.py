@@ -78,7 +78,7 @@ def _run(data, priors, scheme, seed):
 
 
 def _z(a, b, names):
-    sa, sb = az.summary(a, var_names=names), az.summary(b, var_names=names)
+    sa, sb = (az.summary(v, var_names=names, round_to="none") for v in (a, b))
     z = (sa["mean"] - sb["mean"]) / np.hypot(sa["mcse_mean"], sb["mcse_mean"])
     return float(np.max(np.abs(z))), str(z.abs().idxmax())
 
@@ -87,7 +87,7 @@ def cell(params):
     data, base, priors = _data(**params)
     run, seconds = _run(data, priors, "marginal", seed=1)
     post = run.posterior[NAMES]
-    summary = az.summary(post, kind="diagnostics")
+    summary = az.summary(post, kind="diagnostics", round_to="none")
     draws = post.sizes["chain"] * post.sizes["draw"]
     # The right answer: an independent scheme on the same data, or (offset, scaled) the
     # untransformed data's posterior, mapped exactly into the transformed data's parameters.

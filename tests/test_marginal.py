@@ -1,10 +1,14 @@
 """The fully collapsed sweep: its marginal density, its exact draws, i-SIR, the run-ahead buffer."""
 
+import json
+import warnings
+
 import arviz as az
 import numpy as np
 import pytest
 from scipy import stats
 
+import gibbs
 from gibbs.datasets import load_radon, simulate_hierarchical
 from gibbs.kernels.gaussian import GaussianModel
 from gibbs.kernels.marginal import (
@@ -247,3 +251,31 @@ def test_run_ahead_doubles_and_restarts_when_the_state_changes():
     other = model.with_outcomes(np.broadcast_to(model.data.y, (3, model.data.n)))
     state = marginal_sweep(streams, state, other)
     assert streams.scratch["marginal"].model is other and streams.scratch["marginal"].size == 1
+
+
+def test_default_mixes_when_sigma_alpha_is_truly_zero(monkeypatch):
+    """The stress cell that failed (benchmarks/stress.py: J = 1000 groups of 5, sigma_alpha = 0).
+
+    The optimum of the log scales has no negative-definite Hessian there; the proposal's
+    covariance then comes from quadrature of the marginal. Negative control: the former
+    fallback, unit variances on the log scales, does not converge at the same seed.
+    """
+    from gibbs.kernels import marginal
+
+    data, _ = simulate_hierarchical(1000, 5, sigma_y=1.0, sigma_alpha=0.0, seed=1005)
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata = gibbs.sample(data, seed=1, progressbar=False, log_likelihood=False)
+        return json.loads(idata.posterior.attrs["convergence"])
+
+    good = run()
+    assert good["converged"], good["message"]
+    monkeypatch.setattr(
+        marginal,
+        "_grid_moments",
+        lambda x, hess, model: (x, np.broadcast_to(np.eye(2), (len(x), 2, 2))),
+    )
+    bad = run()
+    assert not bad["converged"] and bad["max_rhat"] > 1.01

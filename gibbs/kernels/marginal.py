@@ -292,6 +292,14 @@ def scale_proposal(model: GaussianModel) -> ScaleProposal:
     cov = np.broadcast_to(np.eye(2), (R, 2, 2)).copy()
     if ok.any():
         cov[ok] = np.linalg.inv(-hess[ok])
+    if not ok.all():
+        # No negative-definite Hessian at the optimum: typically sigma_alpha near 0, where the
+        # log density of log sigma_alpha is nearly linear (a prior times a flat likelihood).
+        # Unit variances would be far too wide for a well-determined sigma_y (a sticky chain);
+        # take the mean and covariance of the marginal itself, by quadrature on a grid.
+        mean_g, cov_g = _grid_moments(x, hess, model)
+        x = np.where(ok[:, None], x, mean_g)
+        cov = np.where(ok[:, None, None], cov, cov_g)
     chol = np.linalg.cholesky(tuning.inflation**2 * cov)
     chol_inv = np.linalg.inv(chol)
     if tuning.shift:  # a stress setting (gibbs.kernels.tuning): off-centre, still valid
@@ -309,6 +317,40 @@ def scale_proposal(model: GaussianModel) -> ScaleProposal:
         value.setflags(write=False)
     cache[tuning] = proposal
     return proposal
+
+
+def _grid_moments(x: np.ndarray, hess: np.ndarray, model: GaussianModel):
+    """Mean and covariance of the marginal of the log scales by quadrature, per outcome row.
+
+    A product grid around ``x`` with sinh spacing (dense near ``x``, sparse far out): per axis
+    the scale is the curvature's where the Hessian's diagonal is negative, else 1, and the grid
+    reaches 10 such scales and at least 12 units of log scale (the nearly exponential left tail
+    of log sigma_alpha near 0). Returns arrays shaped (R, 2) and (R, 2, 2).
+    """
+    diag = np.diagonal(hess, axis1=1, axis2=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(np.isfinite(diag) & (diag < 0), 1.0 / np.sqrt(-diag), 1.0)
+    m = 41
+    reach = np.maximum(10.0, 12.0 / scale)  # (R, 2), in units of scale
+    u = np.linspace(-1.0, 1.0, m)
+    s_max = np.arcsinh(reach)  # (R, 2)
+    t = np.sinh(u[None, None, :] * s_max[..., None])  # (R, 2, m)
+    dt = np.cosh(u[None, None, :] * s_max[..., None]) * s_max[..., None]  # spacing factor
+    ty = np.repeat(t[:, 0], m, axis=1)
+    ta = np.tile(t[:, 1], (1, m))
+    points = x[:, None] + np.stack([ty, ta], axis=-1) * scale[:, None]
+    log_w = _safe_log_marginal(points, model) + np.log(
+        np.repeat(dt[:, 0], m, axis=1) * np.tile(dt[:, 1], (1, m))
+    )
+    w = np.exp(log_w - np.max(log_w, axis=1, keepdims=True))
+    w /= np.sum(w, axis=1, keepdims=True)
+    mean = np.einsum("rm,rmk->rk", w, points)
+    dev = points - mean[:, None]
+    cov = np.einsum("rm,rmi,rmj->rij", w, dev, dev)
+    # A grid that resolved nothing (one point carries all the weight) keeps unit variances.
+    bad = ~(np.linalg.eigvalsh(cov)[:, 0] > 1e-12)
+    cov[bad] = np.eye(2)
+    return mean, cov
 
 
 _STENCIL = np.array(
