@@ -305,6 +305,16 @@ def test_sbc_dask_without_dask_is_a_clear_error(capsys, no_sampling, monkeypatch
     assert code == EXIT_USAGE and "pip install 'gibbs-suite[dask]'" in capsys.readouterr().err
 
 
+def test_ctrl_c_in_a_command_ends_with_one_line(capsys, monkeypatch):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("validation.cli._cmd_data", interrupted)  # looked up by build_parser
+    code = main(["data"])
+    err = capsys.readouterr().err
+    assert code == 130 and err.strip() == "gibbs-suite data: interrupted"
+
+
 # --------------------------------------------------------------------------- resume
 SBC_SMALL = ["sbc", "--replications", "4", "--chunk", "2", "--draws", "60", "--tune", "20"]
 SBC_SMALL += ["--n-ranks", "59", "--seed", "4", "--quiet"]
