@@ -99,7 +99,8 @@ def available_memory() -> int | None:
     """Bytes this process may allocate: the cgroup limit if one is set, else physical memory."""
     for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
         try:
-            text = open(path).read().strip()  # noqa: SIM115 - tiny read
+            with open(path) as f:
+                text = f.read().strip()
         except OSError:
             continue
         if text.isdigit() and int(text) < 1 << 60:

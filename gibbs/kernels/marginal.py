@@ -16,7 +16,11 @@ integrated out exactly and drawn exactly afterwards. The sweep therefore has two
 The proposal is a multivariate t (4 degrees of freedom) on (log sigma_y, log sigma_alpha), centred
 at the posterior mode and scaled by the inverse Hessian there (a Laplace fit, found by Newton's
 method from a grid start). It depends on the data only, never on the chain's state, so it is
-fixed for the whole run.
+fixed for the whole run. Two designs get another fit: where the optimum has no negative-definite
+Hessian (sigma_alpha near 0) the t takes the marginal's mean and covariance by quadrature; where
+the groups outnumber the within-group degrees of freedom (every group a single row, at the
+extreme: only sigma_y^2 + sigma_alpha^2 is well determined, a curved ridge in the log scales)
+the t lives on (log total sd, log sigma_alpha / sigma_y), a map with unit Jacobian.
 
 Because the scale chain never looks at alpha, beta or gamma, it can be run ahead: a call draws the
 next ``B`` iterations of the whole state in one vectorised pass and later calls hand them out. The
@@ -84,12 +88,18 @@ class ScaleProposal(NamedTuple):
     chol_inv : ndarray, shape (R, 2, 2)
     log_norm : ndarray, shape (R,)
         Log normalising constant (so that the weights of different rows are comparable).
+    ratio : bool
+        The t lives on (log total sd, log sigma_alpha / sigma_y) (:func:`to_ratio`) instead of
+        the log scales: for designs whose data determine sigma_y^2 + sigma_alpha^2 far better
+        than its split (:func:`uses_ratio`). The map has unit Jacobian, so the t's density is the
+        proposal density of the log scales too.
     """
 
     mean: np.ndarray
     chol: np.ndarray
     chol_inv: np.ndarray
     log_norm: np.ndarray
+    ratio: bool = False
 
 
 class _MarginalStats(NamedTuple):
@@ -235,8 +245,37 @@ def _safe_log_marginal(x: np.ndarray, model: GaussianModel) -> np.ndarray:
     return np.where(np.isfinite(logp), logp, -np.inf)
 
 
+def to_ratio(x: np.ndarray) -> np.ndarray:
+    """Map (log sigma_y, log sigma_alpha) to (log sqrt(sigma_y^2 + sigma_alpha^2), log ratio).
+
+    The Jacobian determinant of the map is 1 (its inverse is :func:`from_ratio`).
+    """
+    ly, la = x[..., 0], x[..., 1]
+    return np.stack([0.5 * np.logaddexp(2.0 * ly, 2.0 * la), la - ly], axis=-1)
+
+
+def from_ratio(c: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`to_ratio`."""
+    lt, r = c[..., 0], c[..., 1]
+    half = 0.5 * np.logaddexp(0.0, 2.0 * r)  # log sqrt(1 + ratio^2)
+    return np.stack([lt - half, lt + r - half], axis=-1)
+
+
+def uses_ratio(model: GaussianModel) -> bool:
+    """Return whether the proposal lives on (total, ratio) coordinates.
+
+    Chosen when the within-group degrees of freedom are fewer than the groups with data (every
+    group a single row, at the extreme): sigma_y is then determined mainly through
+    sigma_y^2 + sigma_alpha^2 and the log scales' posterior is a curved ridge.
+    """
+    obs = int(np.sum(model.stats.n_j > 0))
+    return model.data.n - obs - model.data.p < obs
+
+
 def _t_log_density(x: np.ndarray, proposal: ScaleProposal) -> np.ndarray:
-    """Log density of the t proposal at points x of shape (R, m, 2)."""
+    """Log density of the t proposal at points x (log scales) of shape (R, m, 2)."""
+    if proposal.ratio:
+        x = to_ratio(x)
     delta = np.matmul(proposal.chol_inv[:, None], (x - proposal.mean[:, None])[..., None])[..., 0]
     quad = np.sum(delta * delta, axis=-1)
     return proposal.log_norm[:, None] - 0.5 * (PROPOSAL_DF + 2) * np.log1p(quad / PROPOSAL_DF)
@@ -265,12 +304,19 @@ def scale_proposal(model: GaussianModel) -> ScaleProposal:
     log_spread = np.log(spread)
     gy, ga = np.meshgrid(np.linspace(-4.0, 0.5, 10), np.linspace(-8.0, 1.0, 10), indexing="ij")
     grid = log_spread[:, None, None] + np.stack([gy.ravel(), ga.ravel()], axis=-1)[None]
-    start = np.argmax(_safe_log_marginal(grid, model), axis=1)
+    ratio = uses_ratio(model)
+    if ratio:
+        grid = to_ratio(grid)
+
+    def f(points: np.ndarray) -> np.ndarray:  # the log marginal in the proposal's coordinates
+        return _safe_log_marginal(from_ratio(points) if ratio else points, model)
+
+    start = np.argmax(f(grid), axis=1)
     x = grid[np.arange(R), start]
-    fx = _safe_log_marginal(x[:, None], model)[:, 0]
+    fx = f(x[:, None])[:, 0]
     step = 1e-3
     for _ in range(100):
-        grad, hess, ok = _derivatives(x, model, step)
+        grad, hess, ok = _derivatives(x, f, step)
         # Newton step where the Hessian is negative definite, a bounded gradient step elsewhere.
         newton = np.zeros((R, 2))
         if ok.any():
@@ -281,14 +327,14 @@ def scale_proposal(model: GaussianModel) -> ScaleProposal:
         direction = direction / np.maximum(np.linalg.norm(direction, axis=1) / 2.0, 1.0)[:, None]
         scales = 0.5 ** np.arange(8.0)
         trial = x[:, None] + scales[None, :, None] * direction[:, None]
-        f_trial = _safe_log_marginal(trial, model)
+        f_trial = f(trial)
         best = np.argmax(f_trial, axis=1)
         better = f_trial[np.arange(R), best] > fx
         x = np.where(better[:, None], trial[np.arange(R), best], x)
         fx = np.where(better, f_trial[np.arange(R), best], fx)
         if np.all(~better | (np.linalg.norm(direction, axis=1) * scales[best] < 1e-7)):
             break
-    _, hess, ok = _derivatives(x, model, step)
+    _, hess, ok = _derivatives(x, f, step)
     cov = np.broadcast_to(np.eye(2), (R, 2, 2)).copy()
     if ok.any():
         cov[ok] = np.linalg.inv(-hess[ok])
@@ -297,7 +343,7 @@ def scale_proposal(model: GaussianModel) -> ScaleProposal:
         # log density of log sigma_alpha is nearly linear (a prior times a flat likelihood).
         # Unit variances would be far too wide for a well-determined sigma_y (a sticky chain);
         # take the mean and covariance of the marginal itself, by quadrature on a grid.
-        mean_g, cov_g = _grid_moments(x, hess, model)
+        mean_g, cov_g = _grid_moments(x, hess, f)
         x = np.where(ok[:, None], x, mean_g)
         cov = np.where(ok[:, None, None], cov, cov_g)
     chol = np.linalg.cholesky(tuning.inflation**2 * cov)
@@ -312,14 +358,14 @@ def scale_proposal(model: GaussianModel) -> ScaleProposal:
         - np.log(nu * np.pi)
         - np.log(chol[:, 0, 0] * chol[:, 1, 1])
     )
-    proposal = ScaleProposal(x, chol, chol_inv, log_norm)
-    for value in proposal:
+    proposal = ScaleProposal(x, chol, chol_inv, log_norm, ratio)
+    for value in proposal[:4]:
         value.setflags(write=False)
     cache[tuning] = proposal
     return proposal
 
 
-def _grid_moments(x: np.ndarray, hess: np.ndarray, model: GaussianModel):
+def _grid_moments(x: np.ndarray, hess: np.ndarray, f: Callable[[np.ndarray], np.ndarray]):
     """Mean and covariance of the marginal of the log scales by quadrature, per outcome row.
 
     A product grid around ``x`` with sinh spacing (dense near ``x``, sparse far out): per axis
@@ -339,9 +385,7 @@ def _grid_moments(x: np.ndarray, hess: np.ndarray, model: GaussianModel):
     ty = np.repeat(t[:, 0], m, axis=1)
     ta = np.tile(t[:, 1], (1, m))
     points = x[:, None] + np.stack([ty, ta], axis=-1) * scale[:, None]
-    log_w = _safe_log_marginal(points, model) + np.log(
-        np.repeat(dt[:, 0], m, axis=1) * np.tile(dt[:, 1], (1, m))
-    )
+    log_w = f(points) + np.log(np.repeat(dt[:, 0], m, axis=1) * np.tile(dt[:, 1], (1, m)))
     w = np.exp(log_w - np.max(log_w, axis=1, keepdims=True))
     w /= np.sum(w, axis=1, keepdims=True)
     mean = np.einsum("rm,rmk->rk", w, points)
@@ -358,12 +402,12 @@ _STENCIL = np.array(
 )
 
 
-def _derivatives(x: np.ndarray, model: GaussianModel, step: float):
-    """Central-difference gradient and Hessian of the log marginal at x (R, 2), per row.
+def _derivatives(x: np.ndarray, logf: Callable[[np.ndarray], np.ndarray], step: float):
+    """Central-difference gradient and Hessian of the log marginal ``logf`` at x (R, 2), per row.
 
     Returns the gradient, the Hessian and whether the Hessian is finite and negative definite.
     """
-    f = _safe_log_marginal(x[:, None] + step * _STENCIL, model)
+    f = logf(x[:, None] + step * _STENCIL)
     grad = np.stack([f[:, 1] - f[:, 2], f[:, 3] - f[:, 4]], axis=-1) / (2 * step)
     hess = np.empty((x.shape[0], 2, 2))
     hess[:, 0, 0] = (f[:, 1] - 2 * f[:, 0] + f[:, 2]) / step**2
@@ -522,6 +566,8 @@ def _draw_ahead(
         + np.matmul(proposal.chol[:, None], z[..., :2, None])[..., 0]
         / np.sqrt(chi2 / PROPOSAL_DF)[..., None]
     )
+    if proposal.ratio:
+        fresh = from_ratio(fresh)
     current = np.log(np.stack([state.sigma_y, state.sigma_alpha], axis=-1))[:, None]
     points = np.concatenate([current, fresh], axis=1)  # (C, 1 + size K, 2)
     with np.errstate(all="ignore"):
