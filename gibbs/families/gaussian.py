@@ -38,15 +38,14 @@ class GaussianFamily(Family):
                 "trials are for the binomial families (family='logistic' or 'probit'); the "
                 "Gaussian family has none: drop trials="
             )
-        n_j = np.bincount(data.group, minlength=data.n_groups)
-        means = np.bincount(data.group, data.y, data.n_groups) / np.maximum(n_j, 1)
+        # The per-group sums the sweeps use already (HierarchicalData.stats).
+        st = data.stats
+        n_j = st.n_j
+        means = st.sum_y / np.maximum(n_j, 1)
         yw = data.y - means[data.group]
         scale = max(float(np.sum((data.y - data.y.mean()) ** 2)), float(np.sum(data.y**2)))
         if data.p:
-            Xm = (
-                np.stack([np.bincount(data.group, c, data.n_groups) for c in data.X.T], axis=1)
-                / np.maximum(n_j, 1)[:, None]
-            )
+            Xm = st.sum_X / np.maximum(n_j, 1)[:, None]
             Xw = data.X - Xm[data.group]
             coef, *_ = np.linalg.lstsq(Xw, yw, rcond=None)
             yw = yw - Xw @ coef
