@@ -178,13 +178,17 @@ def compare_lengthened(
 def _plugin_sbc(spec, sampler, seed, level, replications, say) -> tuple[str, str]:
     """SBC of a black-box sampler on the designs that keep its priors (``spec.priors``)."""
     from validation.calibration import resumable_sbc
-    from validation.designs import SBC_DESIGNS, design_spec, designs_for
+    from validation.designs import DESIGNS, SBC_DESIGNS, design_spec, designs_for
     from validation.sbc import CallableEngine
 
     proper = getattr(spec.priors, "is_proper", None)
     if proper is None or not proper(spec.family.name):
         return "N/A", "SBC simulates from the sampler's priors: give proper ones (--priors)"
-    names = [d for d in SBC_DESIGNS if d != "prior-scales"]  # the sampler's priors are fixed
+    # A black box samples under its own priors: designs that rescale or replace them would
+    # simulate from one prior and fit under another, a miscalibration of the harness, not of it.
+    names = [
+        d for d in SBC_DESIGNS if DESIGNS[d].prior_scales is None and DESIGNS[d].prior_family is None
+    ]
     designs = designs_for(spec, names)
     each = level / len(designs)
     failed = []
