@@ -18,6 +18,7 @@ from reference_models.factors_twin import (
     fit_factors_reference,
 )
 from reference_models.fit import fit_reference
+from reference_models.parameterization import choose_parameterization
 from reference_models.slopes_twin import build_slopes_twin, fit_slopes_reference, slopes_var_names
 from reference_models.spec_twin import build_spec_twin, fit_spec_reference, spec_var_names
 from reference_models.twins import build_twin, model_var_names
@@ -92,11 +93,15 @@ def fit_spec(
 ):
     """Fit the twin of ``spec`` with PyMC's NUTS or nutpie (see :mod:`reference_models.fit`).
 
-    ``parameterization`` defaults to the kernel's (:data:`REFERENCES`); ``sampling`` takes the
+    ``parameterization`` defaults to the kernel's (:data:`REFERENCES`), or the centred twin
+    where the data pin every group's intercept
+    (:func:`reference_models.parameterization.choose_parameterization`); ``sampling`` takes the
     keywords of :func:`reference_models.fit.sample_model`.
     """
     ref = REFERENCES[spec.implementation.name]
-    return ref.fit(spec, sampler, parameterization or ref.parameterization, **sampling)
+    if parameterization is None:
+        parameterization = choose_parameterization(spec, ref.parameterization)
+    return ref.fit(spec, sampler, parameterization, **sampling)
 
 
 # The twin of each kernel's models, built (not fitted), by kernel.

@@ -112,3 +112,27 @@ def test_a_design_exposes_what_the_balanced_one_hides(family, mutant, design):
     hard = geweke_designs(spec, sweep, designs=(design,), stress=False, **settings)
     assert easy.passed, easy.table
     assert not hard.passed, hard.table
+
+
+@pytest.mark.parametrize(
+    ("family", "mutant", "design"),
+    [
+        ("gaussian", "alpha_mean_group_size", "unbalanced"),
+        ("gaussian", "beta_prior_sd_as_variance", "prior-scales"),
+        ("logistic", "pg_one_trial", "trials"),
+    ],
+)
+def test_exact_here_tells_a_hidden_slip_from_an_exposed_one(family, mutant, design):
+    # The same three slips: found exact (same draws as the base scheme) where the balanced
+    # design hides them, and not exact on the design that exposes them (the negative control).
+    from validation.inertness import base_scheme, exact_here
+
+    spec = _radon(family)
+    easy = design_spec(spec, DESIGNS["balanced"], seed=1)
+    if mutant == "beta_prior_sd_as_variance":
+        easy = easy.replace(priors=scale_priors(easy.priors, (0.5, 1, 1, 1)))
+    hard = design_spec(spec, DESIGNS[design], seed=1)
+    sweep = mutants_for(spec)[mutant][1]
+    assert base_scheme(spec, sweep) is not None
+    assert exact_here(easy, sweep)
+    assert not exact_here(hard, sweep)

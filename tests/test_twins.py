@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import gibbs
 from gibbs.datasets import simulate_hierarchical
 from gibbs.kernels.gaussian import GaussianModel, State, log_joint
 from gibbs.priors import (
@@ -126,3 +127,25 @@ def test_twin_rejects_improper_priors(data):
 def test_uniform_sigma_twin_is_half_flat(data):
     model = build_twin(data, Priors(sigma_y=UniformSigma()))
     assert type(model["sigma_y"].owner.op).__name__ == "HalfFlatRV"
+
+
+def test_fresh_reference_parameterization_follows_the_data():
+    # Groups of 1 to 20 rows with sigma_alpha well above sigma_y pin every intercept: the centred
+    # twin. The same sizes with sigma_alpha far below sigma_y, and radon (single-house
+    # counties), are dominated by the group-level prior: the non-centred one (negative controls).
+    from gibbs.datasets import load_radon, simulate_hierarchical
+    from reference_models.parameterization import choose_parameterization, shrinkage_weights
+
+    sizes = np.array([3, 8, 1, 12, 5, 20, 2, 9])
+
+    def spec(sigma_alpha):
+        data, _ = simulate_hierarchical(
+            8, sizes, beta=[0.8], gamma=[1.0, 0.5], sigma_y=0.5, sigma_alpha=sigma_alpha, seed=4
+        )
+        return gibbs.specify(data)
+
+    assert choose_parameterization(spec(0.7), "noncentered") == "centered"
+    assert choose_parameterization(spec(0.02), "noncentered") == "noncentered"
+    assert choose_parameterization(gibbs.specify(load_radon()), "noncentered") == "noncentered"
+    w = shrinkage_weights(spec(0.7), sigma_y=1.0, sigma_alpha=1.0)
+    np.testing.assert_allclose(w, sizes / (sizes + 1.0))

@@ -95,6 +95,7 @@ def run_compare(
     should be limited by the reference's error only.
     """
     import gibbs
+    from reference_models.parameterization import choose_parameterization
     from reference_models.reference import REFERENCES, compared_vars, fit_spec
     from validation.capabilities import refusal
     from validation.verify import compare_lengthened
@@ -152,9 +153,10 @@ def run_compare(
     else:
         engine = "nutpie" if reference == "auto" else reference
         options = dict(reference_options or {})
-        options.setdefault(
-            "parameterization", REFERENCES[spec.implementation.name].parameterization
-        )
+        if "parameterization" not in options:
+            options["parameterization"] = choose_parameterization(
+                spec, REFERENCES[spec.implementation.name].parameterization
+            )
         parameterization = options["parameterization"].replace("noncentered", "non-centered")
         r = fit_spec(
             spec,
@@ -336,10 +338,20 @@ def run_mutants(
     seed: int,
     level: float,
 ) -> pd.DataFrame:
-    """Run every mutant that applies to ``spec`` against a reference posterior; one row each."""
+    """Run every mutant that applies to ``spec`` against a reference posterior; one row each.
+
+    A mutant that is exactly the correct sampler on this data (:func:`validation.inertness.
+    exact_here`: e.g. a group-size slip on balanced groups) is not sampled: its row says
+    ``exact on this data``, ``inert`` True and ``caught`` False, and only the design library can
+    expose it.
+    """
     from gibbs.sampling import sample_spec
     from reference_models.reference import compared_vars
+    from validation.inertness import exact_here
     from validation.mutant_catalogue import mutants_for
+
+    catalogue = mutants_for(spec)
+    inert = {name for name, (_, sweep) in catalogue.items() if exact_here(spec, sweep, seed)}
 
     runs = {
         name: (
@@ -357,12 +369,14 @@ def run_mutants(
                 compute_convergence_checks=False,
             ),
         )
-        for name, (bug, sweep) in mutants_for(spec).items()
+        for name, (bug, sweep) in catalogue.items()
     }
-    return _mutant_table(runs, reference_idata, compared_vars(spec), level)
+    return _mutant_table(runs, reference_idata, compared_vars(spec), level, inert)
 
 
-def _mutant_table(runs: dict, reference_idata, var_names: list[str], level: float) -> pd.DataFrame:
+def _mutant_table(
+    runs: dict, reference_idata, var_names: list[str], level: float, inert: set = frozenset()
+) -> pd.DataFrame:
     """Sample every broken sampler and compare it with the reference; one row per mutant.
 
     ``runs`` maps a name to (description, a callable that samples). A mutant that fails outright
@@ -373,7 +387,11 @@ def _mutant_table(runs: dict, reference_idata, var_names: list[str], level: floa
 
     rows = []
     for name, (bug, run) in runs.items():
-        row = {"mutant": name, "bug": bug}
+        row = {"mutant": name, "bug": bug, "inert": name in inert}
+        if row["inert"]:
+            exact = {"verdict": "exact on this data", "caught": False, "max_abs_z": np.nan}
+            rows.append({**row, **exact})
+            continue
         try:
             with np.errstate(all="ignore"):
                 idata = run()

@@ -175,6 +175,11 @@ def compare_lengthened(
     return comparison, draws
 
 
+def _keeps_priors(design) -> bool:
+    """Whether a design fits under the configuration's own priors."""
+    return design.prior_scales is None and design.prior_family is None
+
+
 def _plugin_sbc(spec, sampler, seed, level, replications, say) -> tuple[str, str]:
     """SBC of a black-box sampler on the designs that keep its priors (``spec.priors``)."""
     from validation.calibration import resumable_sbc
@@ -186,9 +191,7 @@ def _plugin_sbc(spec, sampler, seed, level, replications, say) -> tuple[str, str
         return "N/A", "SBC simulates from the sampler's priors: give proper ones (--priors)"
     # A black box samples under its own priors: designs that rescale or replace them would
     # simulate from one prior and fit under another, a miscalibration of the harness, not of it.
-    names = [
-        d for d in SBC_DESIGNS if DESIGNS[d].prior_scales is None and DESIGNS[d].prior_family is None
-    ]
+    names = [d for d in SBC_DESIGNS if _keeps_priors(DESIGNS[d])]
     designs = designs_for(spec, names)
     each = level / len(designs)
     failed = []
