@@ -90,14 +90,16 @@ def test_unweighted_isir_fails_under_poor_proposals():
     assert not result.table.loc[("unbalanced", "poor-proposals"), "passed"], result.table
 
 
-@pytest.mark.parametrize(
-    ("family", "mutant", "design"),
-    [
-        ("gaussian", "alpha_mean_group_size", "unbalanced"),
-        ("gaussian", "beta_prior_sd_as_variance", "prior-scales"),
-        ("logistic", "pg_one_trial", "trials"),
-    ],
-)
+# Slips exact on 6 balanced groups of 3 Bernoulli rows at unit prior scale, and the design that
+# exposes each.
+HIDDEN_SLIPS = [
+    ("gaussian", "alpha_mean_group_size", "unbalanced"),
+    ("gaussian", "beta_prior_sd_as_variance", "prior-scales"),
+    ("logistic", "pg_one_trial", "trials"),
+]
+
+
+@pytest.mark.parametrize(("family", "mutant", "design"), HIDDEN_SLIPS)
 def test_a_design_exposes_what_the_balanced_one_hides(family, mutant, design):
     # Each bug is exact on 6 balanced groups of 3 Bernoulli rows at unit prior scale (the old
     # default design) and plain on the design that breaks its symmetry. The Gaussian mutants
@@ -114,14 +116,7 @@ def test_a_design_exposes_what_the_balanced_one_hides(family, mutant, design):
     assert not hard.passed, hard.table
 
 
-@pytest.mark.parametrize(
-    ("family", "mutant", "design"),
-    [
-        ("gaussian", "alpha_mean_group_size", "unbalanced"),
-        ("gaussian", "beta_prior_sd_as_variance", "prior-scales"),
-        ("logistic", "pg_one_trial", "trials"),
-    ],
-)
+@pytest.mark.parametrize(("family", "mutant", "design"), HIDDEN_SLIPS)
 def test_exact_here_tells_a_hidden_slip_from_an_exposed_one(family, mutant, design):
     # The same three slips: found exact (same draws as the base scheme) where the balanced
     # design hides them, and not exact on the design that exposes them (the negative control).
