@@ -38,6 +38,9 @@ def test_m3_logistic_gibbs_agrees_with_nuts_twin(m3_logistic):
     assert result.verdict == "agree", f"{result}\n{result.failing()}"
 
 
+# 90 s, the longest test of the default tier: the logistic family keeps its default-tier NUTS
+# comparisons on radon (M3 here, the action level in test_binomial_harness).
+@pytest.mark.slow
 def test_election88_gibbs_agrees_with_nuts_twin(election88):
     case, golden = election88
     g = gibbs.sample(case.data, seed=6, draws=3000, progressbar=False, **case.sample_kwargs())
