@@ -347,11 +347,11 @@ def run_mutants(
     """
     from gibbs.sampling import sample_spec
     from reference_models.reference import compared_vars
-    from validation.inertness import exact_here
+    from validation.inertness import exact_mutants
     from validation.mutant_catalogue import mutants_for
 
     catalogue = mutants_for(spec)
-    inert = {name for name, (_, sweep) in catalogue.items() if exact_here(spec, sweep, seed)}
+    inert = exact_mutants(spec, {name: sweep for name, (_, sweep) in catalogue.items()}, seed)
 
     runs = {
         name: (

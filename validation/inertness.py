@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["base_scheme", "exact_here"]
+__all__ = ["base_scheme", "exact_here", "exact_mutants"]
 
 # Enough sweeps for a changed conditional to move some draw; far fewer than any battery runs.
 _DRAWS, _TUNE, _CHAINS = 20, 5, 2
@@ -58,11 +58,12 @@ def _draws(spec, sweep, seed: int) -> dict[str, np.ndarray]:
     return {k: v.values for k, v in idata.posterior.data_vars.items()}
 
 
-def exact_here(spec, sweep: Sequence, seed: int = 0) -> bool:
+def exact_here(spec, sweep: Sequence, seed: int = 0, _bases: dict | None = None) -> bool:
     """Whether ``sweep`` draws exactly what its base scheme draws on ``spec``'s data and priors.
 
     False whenever that cannot be shown: no base scheme, a crash, other variables, or any draw
-    that differs beyond rounding.
+    that differs beyond rounding. ``_bases`` caches the base schemes' draws across calls on one
+    spec and seed (:func:`exact_mutants`).
     """
     base = base_scheme(spec, sweep)
     if base is None:
@@ -71,10 +72,19 @@ def exact_here(spec, sweep: Sequence, seed: int = 0) -> bool:
         broken = _draws(spec, sweep, seed)
     except (np.linalg.LinAlgError, FloatingPointError, ValueError):
         return False
-    right = _draws(spec, spec.schemes()[base], seed)
+    bases = {} if _bases is None else _bases
+    if base not in bases:
+        bases[base] = _draws(spec, spec.schemes()[base], seed)
+    right = bases[base]
     if broken.keys() != right.keys():
         return False
     return all(
         broken[k].shape == v.shape and np.allclose(broken[k], v, rtol=_RTOL, atol=0.0)
         for k, v in right.items()
     )
+
+
+def exact_mutants(spec, sweeps: dict[str, Sequence], seed: int = 0) -> set[str]:
+    """Names of the ``sweeps`` that are exact on ``spec`` (each base scheme run once)."""
+    bases: dict = {}
+    return {name for name, sweep in sweeps.items() if exact_here(spec, sweep, seed, bases)}
