@@ -1,6 +1,6 @@
 """The realised false-alarm rate of ``compare`` for the correct sampler, over fresh seed pairs.
 
-Usage: python benchmarks/false_alarms.py [--pairs 100] [--pipeline raw|compare]
+Usage: python benchmarks/false_alarms.py [--pairs 100] [--first-pair 0] [--pipeline raw|compare]
        [--designs radon-M2,synthetic,synthetic-default] [--out benchmarks/results/false_alarms.json]
 
 For each of ``--pairs`` independent (Gibbs seed, NUTS seed) pairs, the correct Gibbs sampler
@@ -12,7 +12,9 @@ rule's count is reported beside. No reference
 is reused: every pair measures the harness, not one reference. The rate of "disagree" comes with
 its exact (Clopper-Pearson) 95% interval; the z-scores of all pairs are pooled to show the
 tails (|z| > 3 counts against the normal's expectation). Results are appended as JSON lines,
-so an interrupted run resumes.
+so an interrupted run resumes. ``--first-pair`` starts at another pair index (its seeds are
+10,000 + pair and 20,000 + pair): a measurement after a change of the decision rule uses pairs
+that the change was not looked at on.
 
 ``--pipeline compare`` decides each pair as ``gibbs-suite compare --reference nutpie`` does:
 the Gibbs run is lengthened (doubling up to 16,000 draws) while its own MCSE exceeds half the
@@ -37,11 +39,13 @@ from validation.compare import compare_posteriors
 from validation.verify import compare_lengthened
 
 warnings.filterwarnings("ignore")
+STATS = ("mean", "sd", "q05", "q95")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=100)
+    parser.add_argument("--first-pair", type=int, default=0)
     parser.add_argument("--pipeline", choices=("raw", "compare"), default="raw")
     parser.add_argument("--designs", default="radon-M2,synthetic")
     parser.add_argument("--out", default=None)
@@ -64,7 +68,7 @@ def main():
         data = make()
         spec = gibbs.specify(data)
         names = compared_vars(spec)
-        for pair in range(args.pairs):
+        for pair in range(args.first_pair, args.first_pair + args.pairs):
             if (label, pair) in seen:
                 continue
 
@@ -100,6 +104,8 @@ def main():
                 "parameterization": parameterization,
                 "gibbs_draws": used,
                 "max_abs_z": c.max_abs_z(),
+                "min_p": float(np.nanmin(c.table[[f"p_{s}" for s in STATS]].to_numpy())),
+                "median_nu": {s: float(c.table[f"nu_{s}"].median()) for s in STATS},
                 "reasons": c.reasons,
                 "z_over_3": {
                     s: int(np.sum(np.abs(z[:, k]) > 3))
@@ -114,11 +120,18 @@ def main():
                 json.dumps({k: row[k] for k in ("design", "pair", "verdict", "max_abs_z")}),
                 flush=True,
             )
-    command = f"python benchmarks/false_alarms.py --pairs {args.pairs} --pipeline {args.pipeline}"
+    command = (
+        f"python benchmarks/false_alarms.py --pairs {args.pairs} --first-pair {args.first_pair} "
+        f"--pipeline {args.pipeline}"
+    )
     summary = {"command": command, "level": 0.01}
     # Every design with results in the lines file, so that runs of one design at a time add up.
     for label in dict.fromkeys(d["design"] for d in done):
-        rows = [d for d in done if d["design"] == label][: args.pairs]
+        rows = [
+            d
+            for d in done
+            if d["design"] == label and args.first_pair <= d["pair"] < args.first_pair + args.pairs
+        ]
         n = len(rows)
         k = sum(d["verdict"] == "disagree" for d in rows)
         ci = stats.binomtest(k, n).proportion_ci(0.95, method="exact") if n else None
