@@ -473,7 +473,7 @@ def _compare_with_summary(
 
 
 def _nu(summary: pd.DataFrame, stat: str) -> pd.Series:
-    """Degrees of freedom of a summary's MCSEs; infinite where not recorded (a stored golden)."""
+    """Degrees of freedom of a summary's MCSEs; infinite where not recorded (an older golden)."""
     col = f"nu_{stat}"
     if col not in summary:
         return pd.Series(np.inf, index=summary.index)

@@ -100,10 +100,13 @@ def initial_state_binomial(
     spread = max(float(np.std(group_means)), 0.1)
     k = D.shape[1]
     z = np.stack([g.standard_normal(k + 1 + d.n_groups) for g in streams.init])
-    theta = theta_hat + 2.0 * z[:, :k] @ root.T
+    # Products chain by chain: one matrix product over all chains is rounded by BLAS according
+    # to the number of chains, and chain k's start (so its draws) would depend on it.
+    theta = theta_hat + 2.0 * np.stack([zc @ root.T for zc in z[:, :k]])
     values = {"beta": theta[:, : d.p], "gamma": theta[:, d.p :]}
     values["sigma_alpha"] = spread * np.exp(z[:, k])
-    values["alpha"] = values["gamma"] @ d.U.T + values["sigma_alpha"][:, None] * z[:, k + 1 :]
+    location = np.stack([g @ d.U.T for g in values["gamma"]])
+    values["alpha"] = location + values["sigma_alpha"][:, None] * z[:, k + 1 :]
     shapes = {"alpha": (d.n_groups,), "beta": (d.p,), "gamma": (d.q,), "sigma_alpha": ()}
     _override(values, shapes, init, C)
     return BinomialState(
