@@ -65,9 +65,10 @@ def inverse_and_logdet(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return 1.0 / M, np.log(np.where(M[..., 0, 0] > 0, M[..., 0, 0], np.nan))
     if K == 2:
         a, b, d = M[..., 0, 0], M[..., 0, 1], M[..., 1, 1]
-        det = a * d - b * b
-        ok = (det > 0) & (a > 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        # A slice sampler's far candidates overflow here (inf - inf); they get NaN, i.e. -inf.
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            det = a * d - b * b
+            ok = (det > 0) & (a > 0)
             inv = (
                 np.stack([np.stack([d, -b], -1), np.stack([-b, a], -1)], -2) / det[..., None, None]
             )

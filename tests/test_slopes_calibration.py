@@ -6,17 +6,17 @@ import dataclasses
 import numpy as np
 import pytest
 
-from gibbs.covariance import HuangWand
+from gibbs.covariance import HuangWand, InverseWishart
 from gibbs.datasets import simulate_slopes
 from gibbs.slopes import SLOPES_SCHEMES, slopes_calibration_priors
-from validation.slopes_calibration import geweke_slopes, sbc_slopes
+from validation.slopes_calibration import check_geweke_priors, geweke_slopes, sbc_slopes
 from validation.slopes_mutants import SLOPES_MUTANTS
 
 from .calibration import LEVEL
 from .tiers import tiered
 
 PRIORS = {
-    # Light tails: Geweke's functions include Sigma_kk^2 (eighth moment of a standard deviation).
+    # Proper and light-tailed enough for Geweke's functions (check_geweke_priors).
     "inverse_wishart": slopes_calibration_priors(),
     "huang_wand": dataclasses.replace(
         slopes_calibration_priors(), Sigma=HuangWand(10.0, (1.0, 0.5))
@@ -81,8 +81,6 @@ def test_slopes_mutants_fail_sbc(design, name):
 @pytest.mark.parametrize("scheme", ["blocked", pytest.param("collapsed", marks=pytest.mark.slow)])
 def test_two_varying_slopes_pass_geweke(scheme):
     """K = 3: the general-K linear algebra (closed forms cover K <= 2)."""
-    from gibbs.covariance import InverseWishart
-
     data, slopes, _ = simulate_slopes(
         8,
         np.array([0, 2, 3, 4, 5, 6, 7, 3]),
@@ -103,3 +101,22 @@ def test_two_varying_slopes_pass_geweke(scheme):
         level=LEVEL,
     )
     assert result.passed, f"{result}\n{result.table}"
+
+
+@pytest.mark.parametrize(
+    ("Sigma", "K", "refused"),
+    [
+        (InverseWishart(5.0, 1.0), 2, True),  # Sigma_kk ~ IG(2, 1/2): no second moment
+        (InverseWishart(6.0, 1.0), 2, False),
+        (InverseWishart(6.0, 1.0), 3, True),
+        (HuangWand(4.0, 1.0), 2, True),
+        (HuangWand(5.0, 1.0), 2, False),
+    ],
+)
+def test_geweke_refuses_priors_whose_test_functions_have_no_variance(Sigma, K, refused):
+    priors = dataclasses.replace(PRIORS["inverse_wishart"], Sigma=Sigma)
+    if refused:
+        with pytest.raises(ValueError, match="finite"):
+            check_geweke_priors(priors, K)
+    else:
+        check_geweke_priors(priors, K)
