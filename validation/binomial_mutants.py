@@ -29,6 +29,7 @@ from gibbs.kernels.scales import (
     slice_step_batched,
     truncated_normal_positive,
 )
+from validation.integrated_mutants import integrated_mutants
 from validation.mutant_types import Mutant
 
 __all__ = ["BINOMIAL_MUTANTS"]
@@ -162,6 +163,8 @@ def _catalogue():
             "probit",
         ),
     ]
+    logistic += integrated_mutants("logistic")
+    probit += integrated_mutants("probit")
     return {
         "logistic": {m.name: m for m in logistic},
         "probit": {m.name: m for m in probit},

@@ -44,6 +44,12 @@ def _binomial_schemes(family: str) -> dict[str, tuple]:
         update_beta_binomial,
         update_beta_gamma_binomial,
     )
+    from gibbs.kernels.binomial_integrated import (
+        update_alpha_integrated,
+        update_beta_integrated,
+        update_gamma_noncentered,
+        update_sigma_noncentered,
+    )
 
     latent = LATENT[family]
     return {
@@ -63,6 +69,19 @@ def _binomial_schemes(family: str) -> dict[str, tuple]:
             update_beta_gamma_binomial,
             collapsed_sigma_alpha_binomial,
             update_alpha_binomial,
+        ),
+        # Collapsed, then slice steps on exact conditionals with the latent variables integrated
+        # out: alpha, beta, and gamma and sigma_alpha non-centered. Crosses the wide conditionals
+        # of nearly separated groups, which the utilities narrow.
+        "integrated": (
+            latent,
+            update_beta_gamma_binomial,
+            collapsed_sigma_alpha_binomial,
+            update_alpha_binomial,
+            update_alpha_integrated,
+            update_beta_integrated,
+            update_gamma_noncentered,
+            update_sigma_noncentered,
         ),
     }
 

@@ -117,6 +117,13 @@ class BinomialModel:
         cache["row_starts"] = np.concatenate([[0], np.cumsum(m)[:-1]])
         cache["row_of_trial"] = np.repeat(np.arange(d.n), m)
         cache["trial_rank"] = np.arange(m.sum()) - np.repeat(cache["row_starts"], m)
+        # Cells: rows that share a group and a covariate pattern share eta, so the likelihood
+        # of alpha and beta needs only their summed successes and trials.
+        cells, cell_of_row = np.unique(np.column_stack([d.group, d.X]), axis=0, return_inverse=True)
+        cache["cell_of_row"] = cell_of_row.ravel()
+        cache["cell_group"] = cells[:, 0].astype(np.intp)
+        cache["cell_X"] = np.ascontiguousarray(cells[:, 1:])
+        cache["cell_trials"] = np.bincount(cache["cell_of_row"], m, len(cells)).astype(float)
         for key, value in cache.items():
             value.setflags(write=False)
             object.__setattr__(self, key, value)

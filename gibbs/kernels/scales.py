@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
+from gibbs.kernels.slice_groups import slice_step_grouped
 from gibbs.kernels.tuning import current
 from gibbs.priors import (
     HalfNormal,
@@ -262,53 +263,17 @@ def slice_step_batched(
     -------
     ndarray, shape (chains,)
     """
-    u = streams.uniform(budget)
+    # The grouped step with one coordinate per chain: the same uniforms, in the same order.
     width = np.broadcast_to(np.asarray(width, dtype=float), x0.shape)
-    level = logf(x0[:, None])[:, 0] + np.log1p(-u[:, 0])
-    ends = np.empty((x0.size, 2))
-    ends[:, 0] = x0 - width * u[:, 1]
-    ends[:, 1] = ends[:, 0] + width
-    steps = np.empty((x0.size, 2))
-    steps[:, 0] = np.floor(max_steps * u[:, 2])
-    steps[:, 1] = (max_steps - 1) - steps[:, 0]
-    direction = np.stack([-width, width], axis=1)
-    grow = steps > 0
-    while grow.any():
-        grow &= logf(ends) > level[:, None]
-        ends += grow * direction
-        steps -= grow
-        grow &= steps > 0
-    left, right = ends[:, 0], ends[:, 1]
-    x = x0.copy()
-    done = np.zeros(x0.shape, dtype=bool)
-    for k in range(3, budget):
-        proposal = left + (right - left) * u[:, k]
-        accept = ~done & (logf(proposal[:, None])[:, 0] > level)
-        x[accept] = proposal[accept]
-        done |= accept
-        if done.all():
-            return x
-        below = proposal < x0
-        left = np.where(below & ~done, proposal, left)
-        right = np.where(~below & ~done, proposal, right)
-    for c in np.flatnonzero(~done):  # rare: keep shrinking with this chain's own generator
-        gen = streams.slow[c]
-        lo, hi = left[c], right[c]
-        # The interval shrinks towards x0, which is always inside the slice; if the log density
-        # is not finite there (a broken sampler upstream), or the interval has shrunk to
-        # rounding, stay at x0 instead of looping for ever.
-        for _ in range(_MAX_SHRINK if np.isfinite(level[c]) else 0):
-            proposal = lo + (hi - lo) * gen.random()
-            point = np.full((x0.size, 1), x0[c])
-            point[c] = proposal
-            if logf(point)[c, 0] > level[c]:
-                x[c] = proposal
-                break
-            if proposal < x0[c]:
-                lo = proposal
-            else:
-                hi = proposal
-    return x
+    x = slice_step_grouped(
+        streams,
+        lambda a: logf(a[..., 0])[..., None],
+        x0[:, None],
+        width[:, None],
+        max_steps=max_steps,
+        budget=budget,
+    )
+    return x[:, 0]
 
 
 def slice_cholesky(streams: ChainStreams, Sigma: np.ndarray, log_target) -> np.ndarray:
