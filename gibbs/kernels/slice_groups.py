@@ -80,21 +80,22 @@ def slice_step_grouped(
         below = proposal < x0
         left = np.where(below & ~done, proposal, left)
         right = np.where(~below & ~done, proposal, right)
-    # Rare: keep shrinking with the chain's own generator, coordinates in a fixed order. The
-    # interval shrinks towards x0, which is inside the slice; a non-finite level (a broken
-    # sampler upstream) stays at x0 rather than looping for ever.
-    for c, j in np.argwhere(~done):
-        gen = streams.slow[c]
-        lo, hi = left[c, j], right[c, j]
-        point = x0[:, None].copy()
-        for _ in range(_MAX_SHRINK if np.isfinite(level[c, j]) else 0):
-            proposal = lo + (hi - lo) * gen.random()
-            point[c, 0, j] = proposal
-            if logf(point)[c, 0, j] > level[c, j]:
-                x[c, j] = proposal
-                break
-            if proposal < x0[c, j]:
-                lo = proposal
-            else:
-                hi = proposal
+    # Rare: keep shrinking, each coordinate with its chain's own unbuffered generator (one
+    # uniform per unfinished coordinate and round, in coordinate order), all coordinates per
+    # evaluation. The interval shrinks towards x0, which is inside the slice; a non-finite level
+    # (a broken sampler upstream) stays at x0 rather than looping for ever.
+    todo = ~done & np.isfinite(level)
+    for _ in range(_MAX_SHRINK):
+        if not todo.any():
+            break
+        rows, cols = np.nonzero(todo)
+        u_slow = np.array([streams.slow[c].random() for c in rows])
+        proposal = x0.copy()
+        proposal[rows, cols] = left[rows, cols] + (right - left)[rows, cols] * u_slow
+        accept = todo & (logf(proposal[:, None])[:, 0] > level)
+        x[accept] = proposal[accept]
+        todo &= ~accept
+        below = proposal < x0
+        left = np.where(todo & below, proposal, left)
+        right = np.where(todo & ~below, proposal, right)
     return x
