@@ -117,7 +117,9 @@ def test_integrated_scheme_mutants_fail_geweke_on_the_unbalanced_design(family, 
 
     spec = gibbs.specify(load_radon_action_level(), family=family)
     sweep = mutants_for(family)[mutant].sweep
-    result = geweke_designs(spec, sweep, designs=("unbalanced",), stress=False, level=LEVEL)
+    result = geweke_designs(
+        spec, sweep, designs=("unbalanced",), stress=False, level=LEVEL, chains=100, iterations=300
+    )
     assert not result.passed, result.table
 
 
