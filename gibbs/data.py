@@ -240,6 +240,9 @@ class HierarchicalData:
     trials : array_like of int, shape (n,), optional
         Binomial trials of each row, for the logistic and probit families (``None``: one trial
         per row, i.e. 0/1 outcomes). Ignored by the Gaussian model.
+    offset : array_like of float, shape (n,), optional
+        A known term added to every row's linear predictor (an exposure offset: log exposure for
+        the count families). ``None``: no offset. Every family takes one.
 
     Raises
     ------
@@ -264,6 +267,7 @@ class HierarchicalData:
     group_dim: str = "group"
     y_name: str = "y"
     trials: Any = None
+    offset: Any = None
     stats: GroupStats = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -347,8 +351,25 @@ class HierarchicalData:
                     f"trials must be integers >= 1: {bad.size} row(s) are not "
                     f"(first at row {bad[0]}, value {trials[bad[0]]})"
                 )
+        offset = None
+        if self.offset is not None:
+            offset = np.asarray(self.offset, dtype=float)
+            if offset.ndim == 0:
+                offset = np.full(n, float(offset))
+            if offset.shape != (n,):
+                raise ValueError(f"offset has {offset.size} entries but y has {n} rows")
+            zero = np.flatnonzero(offset == -np.inf)
+            if zero.size:
+                raise ValueError(
+                    f"offset is -inf in {zero.size} row(s) (first at row {zero[0]}): a zero "
+                    "exposure, so the expected outcome of those rows is exactly 0 and any "
+                    "positive count there has probability zero; drop those rows (or model the "
+                    "zero exposure explicitly)"
+                )
+            _check_finite("offset", offset[:, None], ["offset"])
         for name, value in [
             ("trials", trials),
+            ("offset", offset),
             ("y", y),
             ("X", X),
             ("group", group.astype(np.intp)),
@@ -435,7 +456,9 @@ class HierarchicalData:
             "group_dim": self.group_dim,
         }
 
-    def replace(self, y: Any = None, rows: Any = None, trials: Any = None) -> HierarchicalData:
+    def replace(
+        self, y: Any = None, rows: Any = None, trials: Any = None, offset: Any = None
+    ) -> HierarchicalData:
         """Return the same design with another outcome and/or a subset of rows.
 
         Parameters
@@ -444,6 +467,8 @@ class HierarchicalData:
             New outcome for every row (before any subsetting).
         trials : array_like, shape (n,), optional
             New binomial trials for every row (before any subsetting).
+        offset : array_like, shape (n,), optional
+            New offset for every row (before any subsetting).
         rows : array_like of bool or int, optional
             Rows to keep. Every group stays (groups left without rows are predicted from U).
 
@@ -454,6 +479,7 @@ class HierarchicalData:
         """
         y = self.y if y is None else np.asarray(y, dtype=float)
         trials = self.trials if trials is None else np.asarray(trials, dtype=float)
+        offset = self.offset if offset is None else np.asarray(offset, dtype=float)
         keep = slice(None) if rows is None else np.asarray(rows)
         return HierarchicalData(
             y=y[keep],
@@ -466,12 +492,18 @@ class HierarchicalData:
             group_dim=self.group_dim,
             y_name=self.y_name,
             trials=None if trials is None else trials[keep],
+            offset=None if offset is None else offset[keep],
         )
 
     @property
     def binomial_trials(self) -> np.ndarray:
         """Trials of every row for the binomial families (ones when ``trials`` is ``None``)."""
         return np.ones(self.n) if self.trials is None else self.trials
+
+    @property
+    def linear_offset(self) -> np.ndarray:
+        """The offset of every row (zeros when ``offset`` is ``None``)."""
+        return np.zeros(self.n) if self.offset is None else self.offset
 
     # ------------------------------------------------------------ constructors
     @classmethod
@@ -489,6 +521,7 @@ class HierarchicalData:
         group_dim: str = "group",
         y_name: str = "y",
         trials: Any = None,
+        offset: Any = None,
     ) -> HierarchicalData:
         """Build from arrays, with group labels of any kind.
 
@@ -517,6 +550,8 @@ class HierarchicalData:
             Name of the outcome.
         trials : array_like of int or int, optional
             Binomial trials per row (binomial families only).
+        offset : array_like of float, optional
+            A known term of every row's linear predictor (e.g. log exposure).
 
         Returns
         -------
@@ -548,6 +583,7 @@ class HierarchicalData:
             group_dim=group_dim,
             y_name=y_name,
             trials=trials,
+            offset=offset,
         )
 
     @classmethod
@@ -561,6 +597,7 @@ class HierarchicalData:
         *,
         group_data: pd.DataFrame | None = None,
         trials: str | int | None = None,
+        offset: str | None = None,
     ) -> HierarchicalData:
         """Build from a DataFrame and column names.
 
@@ -582,6 +619,8 @@ class HierarchicalData:
             One row per group, indexed by the group labels.
         trials : str or int, optional
             Column of binomial trials, or one number of trials for every row (binomial families).
+        offset : str, optional
+            Column of a known term of the linear predictor (e.g. log exposure).
 
         Returns
         -------
@@ -590,6 +629,8 @@ class HierarchicalData:
         columns = [y, group, *x] + ([] if group_data is not None else list(u))
         if isinstance(trials, str):
             columns.append(trials)
+        if offset is not None:
+            columns.append(offset)
         missing = [c for c in columns if c not in df.columns]
         if missing:
             raise ValueError(f"columns not in the DataFrame: {missing}")
@@ -652,4 +693,5 @@ class HierarchicalData:
             group_dim=group,
             y_name=y,
             trials=numeric_column(df, trials, "trials") if isinstance(trials, str) else trials,
+            offset=None if offset is None else numeric_column(df, offset, "offset"),
         )

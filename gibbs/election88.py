@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from gibbs.data import HierarchicalData
+from gibbs.data_files import locate_file
 from gibbs.priors import HalfNormal, Normal, Priors, UniformSigma
 
 __all__ = [
@@ -96,33 +97,14 @@ class Election88:
 
 
 def _locate(data_dir: str | os.PathLike | None) -> Path:
-    source = data_dir if data_dir is not None else os.environ.get(ELECTION88_DIR_ENV)
-    if source is not None:
-        path = Path(source) / ELECTION88_FILE
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"{path} not found: put {ELECTION88_FILE} in the folder given by data_dir or "
-                f"${ELECTION88_DIR_ENV}"
-            )
-        return path
-    import pooch
-
-    try:
-        return Path(
-            pooch.retrieve(
-                _URL,
-                known_hash=f"sha256:{ELECTION88_SHA256}",
-                fname=ELECTION88_FILE,
-                path=pooch.os_cache("gibbs-suite") / "election88",
-                progressbar=False,
-            )
-        )
-    except Exception as exc:  # network errors come in many types; all mean the same here
-        raise FileNotFoundError(
-            f"could not download {ELECTION88_FILE} ({type(exc).__name__}: {exc}). Offline, put it "
-            f"in a folder and pass it as data_dir or set ${ELECTION88_DIR_ENV} to it "
-            f"(SHA-256 {ELECTION88_SHA256})"
-        ) from exc
+    return locate_file(
+        ELECTION88_FILE,
+        sha256=ELECTION88_SHA256,
+        url=_URL,
+        env=ELECTION88_DIR_ENV,
+        data_dir=data_dir,
+        cache="election88",
+    )
 
 
 def load_election88(data_dir: str | os.PathLike | None = None) -> Election88:

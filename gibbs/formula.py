@@ -14,6 +14,9 @@ must therefore contain. Several grouping factors, nested ``(1 | state/county)`` 
 ``(1 | g) + (1 | h)``, give the finest factor as the model's group and the others as further
 factors (:mod:`gibbs.factors`); varying slopes go with the finest factor, and may be combined
 with further intercept-only factors.
+
+An exposure offset is written ``offset(log_arrests)`` (or ``offset(np.log(arrests))``): a known
+term of the linear predictor with coefficient 1, added to every row; several offsets add up.
 """
 
 from __future__ import annotations
@@ -99,6 +102,11 @@ def parse_formula(
     if not isinstance(data, pd.DataFrame):
         raise ValueError("a formula needs data=, a pandas DataFrame with one row per individual")
     _check_lme4_terms(formula)
+    full_formula = formula
+    lhs, rhs = formula.split("~", 1) if "~" in formula else (formula, "")
+    kept = [t for t in _top_level_terms(rhs) if not _is_offset(t)]
+    if len(kept) < len(_top_level_terms(rhs)):
+        formula = f"{lhs.strip()} ~ {' + '.join(kept) or '1'}"
     try:
         description = formulae.model_description(formula)
     except Exception as exc:  # formulae raises its own parse errors
@@ -113,12 +121,7 @@ def parse_formula(
             f"formula {formula!r}: {', '.join(both)} is both the response and a predictor; "
             "the outcome would be fitted exactly by itself"
         )
-    offsets = [str(t) for t in _top_level_terms(formula.split("~", 1)[1]) if "offset(" in t]
-    if offsets:
-        raise ValueError(
-            f"formula {formula!r}: offsets ({', '.join(offsets)}) are not supported yet; for "
-            "the Gaussian family subtract the offset from the response instead"
-        )
+    offset = _offset(full_formula, data)
     groups = description.group_terms
     if not groups:
         raise _unsupported(formula, "there is no group term such as (1 | county)")
@@ -221,10 +224,42 @@ def parse_formula(
         u=[names[k] for k in u_cols],
         trials=trials,
     )
+    if offset is not None:
+        hdata = hdata.replace(offset=offset)
     factors = {name: labels[name].to_numpy() for name in labels if name != group}
     if slope_factors - {group}:
         raise _unsupported(formula, "its varying slopes are not by the finest grouping factor")
     return ParsedFormula(hdata, slopes, factors)
+
+
+def _is_offset(term: str) -> bool:
+    return term.replace(" ", "").startswith("offset(") and term.rstrip().endswith(")")
+
+
+def _offset(formula: str, data: pd.DataFrame) -> np.ndarray | None:
+    """Evaluate the ``offset(expr)`` terms of ``formula`` on ``data`` and add them up."""
+    import formulae
+
+    rhs = formula.split("~", 1)[1]
+    total = None
+    for term in (t for t in _top_level_terms(rhs) if _is_offset(t)):
+        expr = term.strip()[len("offset(") : -1].strip()
+        if expr in data.columns:
+            values = numeric_column(data, expr, "offset")
+        else:
+            try:
+                # formulae evaluates a response with transformations (np.log(x), x / 12, ...).
+                design = formulae.design_matrices(f"{expr} ~ 1", data, na_action="error")
+            except Exception as exc:  # formulae raises its own evaluation errors
+                raise ValueError(
+                    f"formula {formula!r}: the offset {term} does not evaluate on the data: {exc}"
+                ) from exc
+            values = np.asarray(design.response.design_matrix, dtype=float)
+            if values.ndim == 2 and values.shape[1] != 1:
+                raise ValueError(f"formula {formula!r}: the offset {term} is not one column")
+            values = values.ravel()
+        total = values if total is None else total + values
+    return total
 
 
 def _check_lme4_terms(formula: str) -> None:

@@ -62,6 +62,8 @@ __all__ = [
     "slopes_calibration_priors",
     "slopes_inverse_wishart",
     "conjugate_inverse_gamma",
+    "count_calibration",
+    "count_default",
     "gelman_hill",
     "weakly_informative",
 ]
@@ -271,6 +273,18 @@ ScalePrior = UniformSigma | UniformLogSigma | InverseGamma | HalfStudentT | Half
 
 
 # --------------------------------------------------------------------------- the set
+def _repr_parts(priors: Any, scales: tuple[str, ...]) -> list[str]:
+    """Return the fields of a prior set as ``name=value``, the optional ones only when set."""
+    parts = [f"{k}={getattr(priors, k)!r}" for k in ("beta", "gamma", *scales)]
+    if priors.factor_scales:  # only shown when used, so that the usual repr stays short
+        parts.append(f"factor_scales={priors.factor_scales!r}")
+    if not isinstance(priors.factor_scale_default, UniformSigma):
+        parts.append(f"factor_scale_default={priors.factor_scale_default!r}")
+    if priors.dispersion is not None:
+        parts.append(f"dispersion={priors.dispersion!r}")
+    return parts
+
+
 @dataclass(frozen=True)
 class Priors:
     """The priors of one Gibbs configuration (and of its PyMC twin).
@@ -283,7 +297,13 @@ class Priors:
         Priors of the residual and group-level standard deviations.
     factor_scales : mapping of str to scale prior, optional
         With further grouping factors (:mod:`gibbs.factors`): the prior of each factor's
-        standard deviation, by factor name; uniform (``UniformSigma``) for a factor not named.
+        standard deviation, by factor name; ``factor_scale_default`` for a factor not named.
+    factor_scale_default : scale prior
+        The prior of a factor's standard deviation not named in ``factor_scales`` (uniform).
+    dispersion : scale prior, optional
+        The prior of a count family's dispersion scale: sigma_epsilon of the overdispersed
+        Poisson, 1 / sqrt(phi) of the negative binomial (:mod:`gibbs.families.count`); ``None``
+        gives the family's default, ``HalfNormal(1)``. The Gaussian family's is ``sigma_y``.
     """
 
     beta: LocationPrior = field(default_factory=Flat)
@@ -291,16 +311,15 @@ class Priors:
     sigma_y: ScalePrior = field(default_factory=UniformSigma)
     sigma_alpha: ScalePrior = field(default_factory=UniformSigma)
     factor_scales: dict = field(default_factory=dict)
+    factor_scale_default: ScalePrior = field(default_factory=UniformSigma)
+    dispersion: ScalePrior | None = None
 
     def __repr__(self) -> str:
-        parts = [f"{k}={getattr(self, k)!r}" for k in ("beta", "gamma", "sigma_y", "sigma_alpha")]
-        if self.factor_scales:  # only shown when used, so that the usual repr stays short
-            parts.append(f"factor_scales={self.factor_scales!r}")
-        return f"Priors({', '.join(parts)})"
+        return f"Priors({', '.join(_repr_parts(self, ('sigma_y', 'sigma_alpha')))})"
 
     def factor_scale(self, name: str) -> ScalePrior:
-        """Return the prior of factor ``name``'s standard deviation (uniform by default)."""
-        return self.factor_scales.get(name, UniformSigma())
+        """Return the prior of factor ``name``'s standard deviation."""
+        return self.factor_scales.get(name, self.factor_scale_default)
 
     def check_factors(self, factors) -> None:
         """Raise ``ValueError`` for a factor scale prior that is unknown or leaves it improper.
@@ -475,16 +494,15 @@ class SlopesPriors:
     sigma_y: ScalePrior = field(default_factory=UniformSigma)
     Sigma: CovariancePrior = field(default_factory=HuangWand)
     factor_scales: dict = field(default_factory=dict)
+    factor_scale_default: ScalePrior = field(default_factory=UniformSigma)
+    dispersion: ScalePrior | None = None
 
     def __repr__(self) -> str:
-        parts = [f"{k}={getattr(self, k)!r}" for k in ("beta", "gamma", "sigma_y", "Sigma")]
-        if self.factor_scales:  # only shown when used, so that the usual repr stays short
-            parts.append(f"factor_scales={self.factor_scales!r}")
-        return f"SlopesPriors({', '.join(parts)})"
+        return f"SlopesPriors({', '.join(_repr_parts(self, ('sigma_y', 'Sigma')))})"
 
     def factor_scale(self, name: str) -> ScalePrior:
-        """Return the prior of factor ``name``'s standard deviation (uniform by default)."""
-        return self.factor_scales.get(name, UniformSigma())
+        """Return the prior of factor ``name``'s standard deviation."""
+        return self.factor_scales.get(name, self.factor_scale_default)
 
     def check_factors(self, factors) -> None:
         """Raise ``ValueError`` for a factor scale prior that is unknown or improper."""
@@ -612,12 +630,46 @@ def binary_calibration() -> Priors:
     return Priors(beta=Normal(0.0, 1.0), gamma=Normal(0.0, 1.0), sigma_alpha=InverseGamma(3.0, 2.0))
 
 
+def count_default() -> Priors:
+    """Return the default priors of the count families (overdispersed Poisson, negative binomial).
+
+    N(0, 10^2) on beta and gamma (log rates: a coefficient of 10 multiplies a rate by e^10) and
+    half-normal(1) on every scale: sigma_alpha, the factors' and the dispersion. These are the
+    priors of the police-stops analyses the suite compares against.
+    """
+    return Priors(
+        beta=Normal(0.0, 10.0),
+        gamma=Normal(0.0, 10.0),
+        sigma_alpha=HalfNormal(1.0),
+        factor_scale_default=HalfNormal(1.0),
+        dispersion=HalfNormal(1.0),
+    )
+
+
+def count_calibration() -> Priors:
+    """Return proper, light-tailed priors for SBC and Geweke tests of the count families.
+
+    N(0, 1) locations (log rates near the data's scale) and inverse-gamma(3, 2) on every variance
+    (the group-level, factor and dispersion scales), as for the binomial families.
+    """
+    scale = InverseGamma(3.0, 2.0)
+    return Priors(
+        beta=Normal(0.0, 1.0),
+        gamma=Normal(0.0, 1.0),
+        sigma_alpha=scale,
+        factor_scale_default=scale,
+        dispersion=scale,
+    )
+
+
 PRESETS = {
     "gelman-hill": gelman_hill,
     "weakly-informative": weakly_informative,
     "inverse-gamma": conjugate_inverse_gamma,
     "binomial-default": binomial_default,
     "binomial-calibration": binary_calibration,
+    "count-default": count_default,
+    "count-calibration": count_calibration,
 }
 
 

@@ -47,7 +47,7 @@ class ModelSpec:
     factor_labels: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        impl = implementation(self.structure, self.family)
+        impl = implementation(self.structure, self.family, offset=self.data.offset is not None)
         model = impl.build(self.data, self.slopes, self.factors, self.priors, self.family)
         object.__setattr__(self, "implementation", impl)
         object.__setattr__(self, "model", model)

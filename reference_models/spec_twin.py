@@ -13,8 +13,11 @@ Structure (names, dims and coords as in the Gibbs output)::
     <f>_effect           sigma_f z (non-centered) or Normal(0, sigma_f)    every further factor
     eta_i                Z_i alpha_j[i] + X_i beta + crossed effects
 
-Family (:data:`LIKELIHOODS`): ``pm.Normal("y", eta, sigma_y)``, ``pm.Binomial("y", m,
-logit_p=eta)`` or ``pm.Binomial("y", m, p=invprobit(eta))``.
+Family (:data:`LIKELIHOODS`), with eta plus the offset: ``pm.Normal("y", eta, sigma_y)``,
+``pm.Binomial("y", m, logit_p=eta)``, ``pm.Binomial("y", m, p=invprobit(eta))``,
+``pm.Poisson("y", exp(eta + epsilon))`` with ``epsilon ~ N(0, sigma_epsilon)`` per row (centered
+or non-centered as the group terms), or ``pm.NegativeBinomial("y", mu=exp(eta), alpha=phi)``
+with phi = 1 / inv_sqrt_phi^2.
 """
 
 from __future__ import annotations
@@ -33,19 +36,36 @@ from reference_models.twins import PARAMETERIZATIONS, data_fingerprint, location
 __all__ = ["LIKELIHOODS", "build_spec_twin", "fit_spec_reference", "spec_var_names"]
 
 
-def _gaussian(pm, eta, spec: ModelSpec) -> None:
+def _gaussian(pm, eta, spec: ModelSpec, centered: bool = False) -> None:
     sigma_y = scale_rv(pm, "sigma_y", spec.priors.sigma_y)
     pm.Normal("y", mu=eta, sigma=sigma_y, observed=spec.data.y, dims=OBS_DIM)
 
 
-def _logistic(pm, eta, spec: ModelSpec) -> None:
+def _logistic(pm, eta, spec: ModelSpec, centered: bool = False) -> None:
     d = spec.data
     pm.Binomial("y", n=d.binomial_trials, logit_p=eta, observed=d.y, dims=OBS_DIM)
 
 
-def _probit(pm, eta, spec: ModelSpec) -> None:
+def _probit(pm, eta, spec: ModelSpec, centered: bool = False) -> None:
     d = spec.data
     pm.Binomial("y", n=d.binomial_trials, p=pm.math.invprobit(eta), observed=d.y, dims=OBS_DIM)
+
+
+def _poisson(pm, eta, spec: ModelSpec, centered: bool = False) -> None:
+    sigma = scale_rv(pm, "sigma_epsilon", spec.family.dispersion_prior(spec.priors))
+    if centered:
+        eps = pm.Normal("epsilon", 0.0, sigma, dims=OBS_DIM)
+    else:
+        z = pm.Normal("epsilon_z", 0.0, 1.0, dims=OBS_DIM)
+        eps = pm.Deterministic("epsilon", sigma * z, dims=OBS_DIM)
+    pm.Poisson("y", mu=pm.math.exp(eta + eps), observed=spec.data.y, dims=OBS_DIM)
+
+
+def _negative_binomial(pm, eta, spec: ModelSpec, centered: bool = False) -> None:
+    s = scale_rv(pm, "inv_sqrt_phi", spec.family.dispersion_prior(spec.priors))
+    pm.NegativeBinomial(
+        "y", mu=pm.math.exp(eta), alpha=1.0 / s**2, observed=spec.data.y, dims=OBS_DIM
+    )
 
 
 # The family's likelihood in PyMC, by family name (the twin's half of gibbs.families).
@@ -53,6 +73,8 @@ LIKELIHOODS: dict[str, Callable] = {
     "gaussian": _gaussian,
     "logistic": _logistic,
     "probit": _probit,
+    "poisson": _poisson,
+    "negative_binomial": _negative_binomial,
 }
 
 
@@ -152,7 +174,9 @@ def build_spec_twin(spec: ModelSpec, parameterization: str = "noncentered"):
             eta = eta + pt.sum(Z * alpha[d.group], axis=1)
         if beta is not None:
             eta = eta + pt.dot(X, beta)
-        LIKELIHOODS[spec.family.name](pm, eta, spec)
+        if d.offset is not None:
+            eta = eta + d.offset
+        LIKELIHOODS[spec.family.name](pm, eta, spec, centered=centered)
     return model
 
 

@@ -153,6 +153,8 @@ def data_fingerprint(data: HierarchicalData) -> str:
         h.update(np.ascontiguousarray(arr).tobytes())
         h.update(str(arr.shape).encode())
     h.update(repr((data.group_names, data.x_names, data.u_names, data.group_dim)).encode())
+    if data.offset is not None:  # only then, so that the keys of data without one stay the same
+        h.update(b"offset" + np.ascontiguousarray(data.offset).tobytes())
     return h.hexdigest()
 
 

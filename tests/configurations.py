@@ -34,16 +34,36 @@ def _slopes_factors_data():
     return data, slopes, crossed
 
 
+def _counts(data, offset: bool):
+    """Counts from a Gaussian design, Poisson(exp(y)), with an exposure offset if asked."""
+    rng = np.random.default_rng(11)
+    exposure = rng.uniform(0.5, 3.0, data.n) if offset else np.ones(data.n)
+    counts = rng.poisson(np.exp(0.5 * data.y) * exposure).astype(float)
+    return data.replace(y=counts, offset=np.log(exposure) if offset else None)
+
+
+def _outcome(data, family: str, offset: bool = False):
+    if family in ("poisson", "negative_binomial"):
+        return _counts(data, offset)
+    data = data if family == "gaussian" else _binary(data)
+    if offset:
+        data = data.replace(offset=np.random.default_rng(12).normal(0.0, 0.5, data.n))
+    return data
+
+
 def slopes_spec(family: str):
     data, slopes = _slopes_data()
-    data = data if family == "gaussian" else _binary(data)
-    return specify(data, family=family, slopes=slopes)
+    return specify(_outcome(data, family), family=family, slopes=slopes)
 
 
-def factors_spec(family: str, nested: bool):
+def factors_spec(family: str, nested: bool, offset: bool = False):
     data, factors = _factors_data(nested)
-    data = data if family == "gaussian" else _binary(data)
-    return specify(data, family=family, factors=factors)
+    return specify(_outcome(data, family, offset), family=family, factors=factors)
+
+
+def intercepts_offset_spec(family: str):
+    data, _ = _factors_data(False)
+    return specify(_outcome(data, family, offset=True), family=family)
 
 
 def slopes_factors_spec(family: str):
@@ -60,4 +80,11 @@ GENERAL_CONFIGS = {
     "crossed-factors-probit": lambda: factors_spec("probit", False),
     "slopes+factors-gaussian": lambda: slopes_factors_spec("gaussian"),
     "slopes+factors-logistic": lambda: slopes_factors_spec("logistic"),
+    # An offset sends any structure to the general kernel.
+    "intercepts-offset-gaussian": lambda: intercepts_offset_spec("gaussian"),
+    "intercepts-offset-probit": lambda: intercepts_offset_spec("probit"),
+    "crossed-factors-offset-poisson": lambda: factors_spec("poisson", False, offset=True),
+    "nested-factors-negative_binomial": lambda: factors_spec("negative_binomial", True),
+    "slopes-poisson": lambda: slopes_spec("poisson"),
+    "intercepts-offset-negative_binomial": lambda: intercepts_offset_spec("negative_binomial"),
 }

@@ -22,7 +22,12 @@ def calibration_spec(name):
     """The registry's spec with proper, light-tailed priors (finite moments of the functions)."""
     spec = GENERAL_CONFIGS[name]()
     scales = {f.name: InverseGamma(3.0, 2.0) for f in spec.factors}
-    common = {"beta": Normal(0.0, 1.0), "gamma": Normal(0.0, 1.0), "sigma_y": InverseGamma(3, 2)}
+    common = {
+        "beta": Normal(0.0, 1.0),
+        "gamma": Normal(0.0, 1.0),
+        "sigma_y": InverseGamma(3, 2),
+        "dispersion": InverseGamma(3.0, 2.0),
+    }
     if spec.K > 1:
         priors = SlopesPriors(**common, Sigma=InverseWishart(6.0, 1.0), factor_scales=scales)
     else:

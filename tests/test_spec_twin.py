@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gibbs.priors import HalfNormal, Normal
-from gibbs.structures.mixed import MixedState, log_joint_mixed
+from gibbs.structures.mixed import MixedState, full_predictor, log_joint_mixed
 from tests.configurations import GENERAL_CONFIGS
 
 pytestmark = pytest.mark.pymc
@@ -17,7 +17,7 @@ def _random_state(rng, model):
     K, J = model.K, model.data.n_groups
     L = np.tril(rng.normal(0, 0.3, (K, K)), -1) + np.diag(np.exp(rng.normal(-0.7, 0.3, K)))
     F = len(model.factors)
-    return MixedState(
+    state = MixedState(
         small=rng.normal(0, 0.4, model.n_small)[None],
         dev=rng.normal(0, 0.4, (J, K))[None],
         Sigma=(L @ L.T)[None],
@@ -27,6 +27,9 @@ def _random_state(rng, model):
         sigma_y=np.exp(rng.normal(-0.3, 0.2, 1)),
         aux_y=np.ones(1),
     )
+    # A family that keeps latent variables (the Poisson's log rates) gets them from its prior.
+    latent = model.family.draw_latent(rng, full_predictor(state, model), state.sigma_y)
+    return state._replace(latent=latent)
 
 
 def _twin_values(twin, model, state):
@@ -51,8 +54,10 @@ def _twin_values(twin, model, state):
         values[f"{f.name}_effect"] = model.factor_effects(small, k)
         values[f"sigma_{f.name}_log__"] = np.log(state.sigma_f[0, k])
     names = {v.name for v in twin.value_vars}
-    if "sigma_y_log__" in names:
-        values["sigma_y_log__"] = np.log(state.sigma_y[0])
+    for name in model.family.dispersion:
+        values[f"{name}_log__"] = np.log(state.sigma_y[0])
+    if "epsilon" in names:
+        values["epsilon"] = state.latent[0] - full_predictor(state, model)[0]
     assert set(values) == names, set(values) ^ names
     return values, jac
 

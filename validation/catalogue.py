@@ -121,6 +121,13 @@ def election88_dir(args: argparse.Namespace):
     return shared if shared.is_dir() else None
 
 
+def _police_stops(args) -> Loaded:
+    from gibbs.police_stops import load_police_stops
+
+    stops = load_police_stops(args.data_dir, quiet=getattr(args, "quiet", False))
+    return stops.data, (), stops.factors
+
+
 def _election88(args) -> Loaded:
     from gibbs.election88 import load_election88
 
@@ -135,6 +142,7 @@ DATASETS: dict[str, dict[str, Callable[[argparse.Namespace], Loaded]]] = {
     "synthetic": {"continuous": _synthetic(False), "binomial": _synthetic(True)},
     "separation": {"binomial": _separation},
     "election88": {"binomial": _election88},
+    "police-stops": {"count": _police_stops},
 }
 
 
@@ -168,7 +176,11 @@ def load_model(args: argparse.Namespace) -> Loaded:
     family = get_family(getattr(args, "family", "gaussian"))
     loaders = DATASETS[args.dataset]
     if family.outcome not in loaders:
-        kinds = {"binomial": "logistic or probit", "continuous": "gaussian"}
+        kinds = {
+            "binomial": "logistic or probit",
+            "continuous": "gaussian",
+            "count": "poisson or negative-binomial",
+        }
         wanted = " or ".join(kinds[k] for k in loaders)
         raise ValueError(
             f"--dataset {args.dataset} needs --family {wanted} (it has no {family.outcome} "
@@ -196,6 +208,10 @@ def dataset_frame(args: argparse.Namespace):
         frame = frame.dropna(subset=["floor", "log_uranium"]).reset_index(drop=True)
         # A few counties have no name in cty.dat: their key names them.
         frame["county"] = frame["county"].fillna(frame["county_key"])
+    elif args.dataset == "police-stops":
+        from gibbs.police_stops import load_police_stops
+
+        return load_police_stops(args.data_dir, quiet=getattr(args, "quiet", False)).frame
     else:
         args = argparse.Namespace(**{**vars(args), "formula": None})
         return _frame_of(load_dataset(args))

@@ -67,25 +67,43 @@ def writable_folder(path: str | None, option: str = "--out") -> None:
         raise ValueError(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
 
 
+# Datasets that are one model of the book rather than radon's M0-M3.
+_BOOK_SECTIONS = {"election88": "section 14.1", "police-stops": "section 15.1"}
+
+
+def _family_name(text: str) -> str:
+    """``--family``: a family name or alias (negative-binomial, bernoulli, ...)."""
+    from gibbs.families import normalize_family
+
+    try:
+        return normalize_family(text)
+    except ValueError:
+        return text  # argparse then lists the choices
+
+
 def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dataset")
     group.add_argument(
         "--dataset",
-        choices=["radon", "radon-all", "synthetic", "separation", "election88"],
+        choices=["radon", "radon-all", "synthetic", "separation", "election88", "police-stops"],
         default="radon",
         help="radon: Minnesota, ARM preparation, shipped with ArviZ (default); radon-all: all "
         "survey states (see --data-dir, --states); synthetic: simulated with known truth; "
         "separation (binomial families): small groups and a large sigma_alpha, so that many "
         "groups have all-0 or all-1 outcomes; election88 (binomial families): Gelman & Hill's "
         "1988 polls, support for Bush by sex and race, state within region, age, education "
-        "(see --data-dir)",
+        "(see --data-dir); police-stops (count families): Gelman & Hill's New York City "
+        "police stops by ethnic group and precinct, with the previous year's arrests as "
+        "exposure (see --data-dir)",
     )
     group.add_argument(
         "--family",
         choices=list(FAMILY),
+        type=_family_name,
         default="gaussian",
-        help="outcome model: gaussian (log radon; default), or logistic / probit (radon: house "
-        "above the EPA action level of 4 pCi/L; synthetic: simulated binary outcomes)",
+        help="outcome model: gaussian (log radon; default), logistic / probit (radon: house "
+        "above the EPA action level of 4 pCi/L; synthetic: simulated binary outcomes), or "
+        "poisson (overdispersed) / negative-binomial (police-stops)",
     )
     group.add_argument(
         "--model",
@@ -97,7 +115,8 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--data-dir",
-        help="folder with srrs2.dat and cty.dat (radon-all) or election88_full.json (election88)",
+        help="folder with srrs2.dat and cty.dat (radon-all), election88_full.json (election88) "
+        "or police_stops.json (police-stops)",
     )
     group.add_argument(
         "--states", nargs="+", metavar="ST", help="radon-all: real state codes, e.g. MN WI"
@@ -312,7 +331,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
         return EXIT_OK
     q = summary["group_size_quantiles"]
-    what = args.formula or ("section 14.1" if args.dataset == "election88" else args.model)
+    what = args.formula or _BOOK_SECTIONS.get(args.dataset, args.model)
     print(f"dataset        {args.dataset} ({what})")
     print(f"outcome        {summary['outcome']}")
     print(f"rows           {summary['rows']}")
@@ -367,8 +386,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     label = f"{args.dataset} ({args.formula or args.model})" + (
         f" {' '.join(args.states)}" if args.states else ""
     )
-    if args.dataset == "election88" and not args.formula:
-        label = "election88 (Gelman & Hill section 14.1)"
+    if args.dataset in _BOOK_SECTIONS and not args.formula:
+        label = f"{args.dataset} (Gelman & Hill {_BOOK_SECTIONS[args.dataset]})"
     if spec.family.outcome == "binomial":
         label += f", {spec.data.y_name}"
     comparison, _, reference = run_compare(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from gibbs.spec import ModelSpec
-from gibbs.structures.mixed import MixedModel, MixedState, linear_predictor
+from gibbs.structures.mixed import MixedModel, MixedState, full_predictor
 from gibbs.structures.mixed_io import initial_state_mixed
 from validation.geweke import GewekeResult, draw_location, draw_scale, run_geweke
 from validation.sbc import BatchParts, SBCResult, run_sbc_parts
@@ -47,9 +47,9 @@ def draw_prior_mixed(model: MixedModel, rng: np.random.Generator, size: int) -> 
         Sigma, aux = pr.Sigma.draw_prior(rng, size, K)
     noise = rng.standard_normal((size, d.n_groups, K))
     dev = np.einsum("cab,cjb->cja", np.linalg.cholesky(Sigma), noise)
-    dispersion = model.family.dispersion
-    sigma_y = draw_scale(pr.sigma_y, rng, size) if dispersion else np.ones(size)
-    return MixedState(
+    fam = model.family
+    sigma_y = draw_scale(fam.dispersion_prior(pr), rng, size) if fam.dispersion else np.ones(size)
+    state = MixedState(
         small=np.concatenate([beta, free, effects], axis=1),
         dev=dev,
         Sigma=Sigma,
@@ -59,13 +59,16 @@ def draw_prior_mixed(model: MixedModel, rng: np.random.Generator, size: int) -> 
         sigma_y=sigma_y,
         aux_y=np.ones(size),
     )
+    # The latent variables a family keeps (the Poisson's log rates), from their prior.
+    return state._replace(latent=fam.draw_latent(rng, full_predictor(state, model), sigma_y))
 
 
 def simulate_y_mixed(state: MixedState, model: MixedModel, rng: np.random.Generator) -> np.ndarray:
     """Draw y ~ p(y | theta) for every parameter set from the family, shape (size, n)."""
-    eta = linear_predictor(state.small, state.dev, model)
+    eta = full_predictor(state, model)
     sigma_y = state.sigma_y[:, None]
-    return model.family.simulate([rng] * eta.shape[0], eta, model.trials, sigma_y).astype(float)
+    rngs = [rng] * eta.shape[0]
+    return model.family.simulate(rngs, eta, model.trials, sigma_y, state.latent).astype(float)
 
 
 def _test_functions(state: MixedState, Y: np.ndarray, model: MixedModel) -> dict:
@@ -99,8 +102,13 @@ def _test_functions(state: MixedState, Y: np.ndarray, model: MixedModel) -> dict
         g[f"log(sigma_{f.name})^2"] = np.log(state.sigma_f[:, k]) ** 2
         g[f"{f.name}_effect[0]"] = b[:, 0]
         g[f"{f.name}_effect[0]*mean(y)"] = b[:, 0] * y_mean
-    if model.family.dispersion:
-        g["sigma_y^2"] = state.sigma_y**2
+    for name in model.family.dispersion:
+        g[f"{name}^2"] = state.sigma_y**2
+        g[f"log({name})^2"] = np.log(state.sigma_y) ** 2
+    if state.latent is not None:
+        # The kept latent variables (log rates): their mean and spread about eta.
+        g["mean(latent)"] = state.latent.mean(axis=1)
+        g["mean(latent - eta)^2"] = np.mean((state.latent - full_predictor(state, model)) ** 2, 1)
     return g
 
 
@@ -220,7 +228,7 @@ def general_sbc_parts(spec: ModelSpec) -> BatchParts:
 
 
 def _state_loglik(state: MixedState, model: MixedModel, Y: np.ndarray) -> np.ndarray:
-    eta = linear_predictor(state.small, state.dev, model)
+    eta = full_predictor(state, model)
     return model.family.loglik(eta, Y, model.trials, state.sigma_y[:, None]).sum(axis=-1)
 
 
@@ -260,7 +268,8 @@ def state_from_posterior(post, model: MixedModel) -> MixedState:
         if F
         else np.ones((size, 0))
     )
-    sigma_y = get("sigma_y") if model.family.dispersion else np.ones(size)
+    disp = model.family.dispersion
+    sigma_y = get(disp[0]) if disp else np.ones(size)
     return MixedState(
         small=small,
         dev=dev,

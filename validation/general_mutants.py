@@ -109,9 +109,7 @@ def latent_without_slopes(streams, state, model):
     """Draw the latent variables from a linear predictor without the varying slopes' terms."""
     dev = state.dev.copy()
     dev[..., 1:] = 0.0
-    eta = m.linear_predictor(state.small, dev, model)
-    w, r = model.family.augment(streams, eta, model.family_data)
-    return m.with_latent(state, model, w, r)
+    return m.latent_block(streams, state._replace(dev=dev), model)._replace(dev=state.dev)
 
 
 def collapsed_scale_without_noise(streams, state, model):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from validation.count_mutants import COUNT_MUTANTS
 from validation.factors_mutants import FACTORS_MUTANTS
 from validation.general_mutants import GENERAL_MUTANTS
 from validation.mutants import mutants_for as intercept_mutants
@@ -27,7 +28,9 @@ def _sweeps(catalogue: dict) -> Callable:
 
 def _general(spec) -> dict:
     return {
-        n: (mu.description, mu.sweep(spec)) for n, mu in GENERAL_MUTANTS.items() if mu.applies(spec)
+        n: (mu.description, mu.sweep(spec))
+        for n, mu in {**GENERAL_MUTANTS, **COUNT_MUTANTS}.items()
+        if mu.applies(spec)
     }
 
 

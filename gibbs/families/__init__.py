@@ -1,13 +1,16 @@
-"""Outcome families: the Gaussian model and the binomial models with logit and probit links.
+"""Outcome families: Gaussian, binomial (logit and probit links) and counts.
 
-A family fixes the likelihood of y_i given the linear predictor eta_i = alpha_j[i] + X_i beta::
+A family fixes the likelihood of y_i given the linear predictor o_i + eta_i, with eta_i =
+alpha_j[i] + X_i beta and o_i the row's offset (zero unless given)::
 
-    gaussian   y_i ~ N(eta_i, sigma_y^2)
-    logistic   y_i ~ Binomial(m_i, logistic(eta_i))      (Polya-Gamma augmentation)
-    probit     y_i ~ Binomial(m_i, Phi(eta_i))           (Albert-Chib augmentation)
+    gaussian           y_i ~ N(o_i + eta_i, sigma_y^2)
+    logistic           y_i ~ Binomial(m_i, logistic(o_i + eta_i))    (Polya-Gamma augmentation)
+    probit             y_i ~ Binomial(m_i, Phi(o_i + eta_i))         (Albert-Chib augmentation)
+    poisson            y_i ~ Poisson(exp(o_i + eta_i + e_i)),  e_i ~ N(0, sigma_epsilon^2)
+    negative_binomial  y_i ~ NB(mean exp(o_i + eta_i), phi)          (Polya-Gamma augmentation)
 
-with m_i the trials of row i (``HierarchicalData.trials``; one for 0/1 outcomes). The group level,
-alpha_j ~ N(U_j gamma, sigma_alpha^2), is the same for every family.
+with m_i the trials of row i (``HierarchicalData.trials``; one for 0/1 outcomes). The group
+level, alpha_j ~ N(U_j gamma, sigma_alpha^2), is the same for every family.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from gibbs.families.base import (
     success_probability,
 )
 from gibbs.families.binomial import LOGISTIC, PROBIT
+from gibbs.families.count import NEGATIVE_BINOMIAL, POISSON
 from gibbs.families.family import Family
 from gibbs.families.gaussian import GAUSSIAN
 
@@ -37,7 +41,9 @@ __all__ = [
 ]
 
 # The registry: every part of the suite asks a family object, never its name.
-FAMILY: dict[str, Family] = {f.name: f for f in (GAUSSIAN, LOGISTIC, PROBIT)}
+FAMILY: dict[str, Family] = {
+    f.name: f for f in (GAUSSIAN, LOGISTIC, PROBIT, POISSON, NEGATIVE_BINOMIAL)
+}
 
 
 def get_family(family: str | Family) -> Family:

@@ -9,6 +9,7 @@ from gibbs.data import HierarchicalData
 
 __all__ = [
     "BINOMIAL_FAMILIES",
+    "COUNT_FAMILIES",
     "FAMILIES",
     "binomial_loglik",
     "check_outcome",
@@ -17,13 +18,19 @@ __all__ = [
 ]
 
 BINOMIAL_FAMILIES = ("logistic", "probit")
-FAMILIES = ("gaussian", *BINOMIAL_FAMILIES)
+COUNT_FAMILIES = ("poisson", "negative_binomial")
+FAMILIES = ("gaussian", *BINOMIAL_FAMILIES, *COUNT_FAMILIES)
 # Names users of bambi, brms and glm() type for the same thing.
 _ALIASES = {
     "normal": "gaussian",
     "bernoulli": "logistic",
     "binomial": "logistic",
     "logit": "logistic",
+    "negative-binomial": "negative_binomial",
+    "negativebinomial": "negative_binomial",
+    "negbinomial": "negative_binomial",
+    "nb": "negative_binomial",
+    "overdispersed-poisson": "poisson",
 }
 
 

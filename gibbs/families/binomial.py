@@ -150,7 +150,9 @@ class BinomialFamily(Family):
         """Binomial log-likelihood per row, binomial coefficient included."""
         return binomial_loglik(self.name, eta, y, trials)
 
-    def simulate(self, rngs, eta: np.ndarray, trials: np.ndarray, sigma_y=None) -> np.ndarray:
+    def simulate(
+        self, rngs, eta: np.ndarray, trials: np.ndarray, sigma_y=None, latent=None
+    ) -> np.ndarray:
         """Y ~ Binomial(m, F(eta)), one generator per chain."""
         p = success_probability(self.name, eta)
         return np.stack([g.binomial(trials.astype(np.int64), p[c]) for c, g in enumerate(rngs)])

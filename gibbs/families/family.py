@@ -29,7 +29,7 @@ class Family:
         latent block redraws them every sweep (:meth:`augment`).
     dispersion : tuple of str
         The family's own parameters (``("sigma_y",)`` for the Gaussian family).
-    outcome : {"continuous", "binomial"}
+    outcome : {"continuous", "binomial", "count"}
         What the outcome is: a dataset with both picks the matching column.
     baseline : str
         How the classical pooling baselines of this family are fitted.
@@ -64,12 +64,42 @@ class Family:
         """Draw the latent variables given eta (chains, n); return (w, r), each (chains, n)."""
         raise NotImplementedError
 
+    # A family with a dispersion and latent variables the state keeps (the count families)
+    # overrides these; eta is always the full linear predictor, offset included.
+    def dispersion_prior(self, priors: Any) -> Any:
+        """Return the prior of the family's dispersion parameter (the Gaussian's: ``sigma_y``)."""
+        return priors.sigma_y
+
+    def initial_latent(self, eta: np.ndarray, y: np.ndarray, disp: np.ndarray) -> Any:
+        """Return initial latent variables kept in the state (``None``: none are kept)."""
+        return None
+
+    def draw_latent(self, rng: np.random.Generator, eta: np.ndarray, disp: np.ndarray) -> Any:
+        """Draw the kept latent variables from their prior given eta (Geweke and SBC)."""
+        return None
+
+    def latent_step(
+        self, streams, eta, latent, disp, prepared
+    ) -> tuple[Any, np.ndarray, np.ndarray]:
+        """Update the latent variables; return (kept latent state, w, r) for eta."""
+        return (None, *self.augment(streams, eta, prepared))
+
+    def dispersion_step(self, streams, eta, latent, disp, aux, prior, prepared):
+        """Draw the dispersion given eta and the kept latent variables; return (disp, aux)."""
+        raise NotImplementedError
+
+    def joint_loglik(self, eta, y, trials, disp, latent) -> np.ndarray:
+        """Pointwise log p(y_i, kept latent_i | eta_i, disp): the state's log density."""
+        return self.loglik(eta, y, trials, disp)
+
     def loglik(self, eta, y, trials, sigma_y=None) -> np.ndarray:
         """Pointwise log p(y_i | eta_i) (and the dispersion), broadcast over leading axes."""
         raise NotImplementedError
 
-    def simulate(self, rngs, eta: np.ndarray, trials: np.ndarray, sigma_y=None) -> np.ndarray:
-        """Draw y given eta (chains, ..., n), one generator per chain."""
+    def simulate(
+        self, rngs, eta: np.ndarray, trials: np.ndarray, sigma_y=None, latent=None
+    ) -> np.ndarray:
+        """Draw y given eta (chains, ..., n), one generator per chain (and the kept latents)."""
         raise NotImplementedError
 
     def working_response(self, y, trials) -> tuple[np.ndarray, np.ndarray]:

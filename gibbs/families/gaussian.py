@@ -99,7 +99,9 @@ class GaussianFamily(Family):
         z = (y - eta) / sigma_y
         return -0.5 * (_LOG_2PI + z * z) - np.log(sigma_y)
 
-    def simulate(self, rngs, eta: np.ndarray, trials: np.ndarray, sigma_y=None) -> np.ndarray:
+    def simulate(
+        self, rngs, eta: np.ndarray, trials: np.ndarray, sigma_y=None, latent=None
+    ) -> np.ndarray:
         """Y = eta + sigma_y * N(0, 1), one generator per chain (leading axis)."""
         noise = np.stack([g.standard_normal(eta.shape[1:]) for g in rngs])
         return eta + sigma_y * noise

@@ -28,20 +28,17 @@ STRUCTURES = ("intercepts", "slopes", "factors", "slopes+factors")
 
 # The kernel of every structure x family. The specialised kernels are the fastest for the models
 # they were written for (docs/benchmarks.md); the general one serves every other combination.
-IMPLEMENTATIONS: dict[tuple[str, str], Implementation] = {
+_SPECIALISED: dict[tuple[str, str], Implementation] = {
     ("intercepts", "gaussian"): GAUSSIAN_INTERCEPTS,
     ("intercepts", "logistic"): BINOMIAL_INTERCEPTS,
     ("intercepts", "probit"): BINOMIAL_INTERCEPTS,
     ("slopes", "gaussian"): GAUSSIAN_SLOPES,
     ("factors", "gaussian"): GAUSSIAN_FACTORS,
-    **{
-        (structure, family): GENERAL
-        for structure in STRUCTURES
-        for family in FAMILY
-        if (structure, family)
-        not in {("intercepts", f) for f in FAMILY}
-        | {("slopes", "gaussian"), ("factors", "gaussian")}
-    },
+}
+IMPLEMENTATIONS: dict[tuple[str, str], Implementation] = {
+    (structure, family): _SPECIALISED.get((structure, family), GENERAL)
+    for structure in STRUCTURES
+    for family in FAMILY
 }
 
 
@@ -52,10 +49,15 @@ def structure_of(slopes, factors) -> str:
     ) or "intercepts"
 
 
-def implementation(structure: str, family: Family) -> Implementation:
-    """Return the kernel of a structure x family, or raise ``ValueError`` naming the table."""
+def implementation(structure: str, family: Family, offset: bool = False) -> Implementation:
+    """Return the kernel of a structure x family, or raise ``ValueError`` naming the table.
+
+    With an offset in the linear predictor, a kernel that takes none gives way to the general
+    one (which serves every structure x family).
+    """
     try:
-        return IMPLEMENTATIONS[(structure, family.name)]
+        impl = IMPLEMENTATIONS[(structure, family.name)]
     except KeyError:
         built = ", ".join(f"{s} x {f}" for s, f in IMPLEMENTATIONS)
         raise ValueError(f"{structure} x {family.name} is not built; built: {built}") from None
+    return impl if impl.offsets or not offset else GENERAL

@@ -71,6 +71,9 @@ class Implementation:
         ``to_idata(model, store, keep_alpha, attrs, log_likelihood=, predictive_rngs=)``.
     attrs : callable
         ``attrs(model) -> dict`` of structure-specific attributes.
+    offsets : bool
+        Whether the kernel takes an offset in the linear predictor (data with one go to a kernel
+        that does).
     """
 
     name: str
@@ -81,6 +84,7 @@ class Implementation:
     recorder: Callable
     to_idata: Callable
     attrs: Callable = lambda model: {}
+    offsets: bool = False
 
 
 def state_recorder(

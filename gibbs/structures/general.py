@@ -32,4 +32,5 @@ GENERAL = Implementation(
     recorder=lambda model, keep, dtype: Recorder(record=mixed_record(model, keep)),
     to_idata=mixed_inference_data,
     attrs=_attrs,
+    offsets=True,
 )

@@ -51,6 +51,7 @@ __all__ = [
     "MixedState",
     "WeightedStats",
     "collapsed_terms",
+    "full_predictor",
     "linear_predictor",
     "update_deviations_with",
     "weighted_stats",
@@ -95,12 +96,16 @@ class MixedState(NamedTuple):
     sigma_f, aux_f : ndarray, shape (chains, F)
         Factor standard deviations and their half-t auxiliaries.
     sigma_y, aux_y : ndarray, shape (chains,)
-        Residual sd of the Gaussian family (ones otherwise).
+        The family's dispersion parameter and its half-t auxiliary: sigma_y of the Gaussian
+        family, sigma_epsilon of the overdispersed Poisson, 1 / sqrt(phi) of the negative
+        binomial (ones for a family without one).
     w, r : ndarray, shape (chains, n), or None
         A latent family's row weights and weighted pseudo-responses.
     stats : (outcomes, WeightedStats) or None
         The sums of this sweep with the outcomes they belong to, so that the blocks of one sweep
         share them.
+    latent : ndarray, shape (chains, n), or None
+        Latent variables the family keeps between sweeps (the Poisson family's log rates).
     """
 
     small: np.ndarray
@@ -114,6 +119,7 @@ class MixedState(NamedTuple):
     w: np.ndarray | None = None
     r: np.ndarray | None = None
     stats: tuple | None = None
+    latent: np.ndarray | None = None
 
 
 def _row_sums_by_group(values: np.ndarray, model: MixedModel) -> np.ndarray:
@@ -216,11 +222,13 @@ class MixedModel:
             "group_starts": starts,
             "observed_groups": sorted_groups[starts],
             "trials": d.binomial_trials,
+            "offset": d.linear_offset,
         }
         for key, value in cache.items():
             value.setflags(write=False)
             object.__setattr__(self, key, value)
         object.__setattr__(self, "intercept_row", intercept_row)
+        object.__setattr__(self, "has_offset", d.offset is not None)
         self._set_outcomes(d.y[None, :])
 
     # ------------------------------------------------------------------ outcomes
@@ -228,7 +236,10 @@ class MixedModel:
         object.__setattr__(self, "Y", Y)
         object.__setattr__(self, "family_data", self.family.prepare(Y, self.trials))
         if self.family.fixed_weights:
-            # Sums with unit weights, fixed once; a sweep scales them by 1 / sigma_y^2.
+            # Sums with unit weights, fixed once; a sweep scales them by 1 / sigma_y^2. The
+            # offset moves to the outcome: y - o ~ N(eta, sigma_y^2).
+            Y = Y - self.offset if self.has_offset else Y
+            object.__setattr__(self, "Y_work", Y)
             Z, Sd = self.Z, self.S_design
             ones = np.ones((1, self.data.n, 1))
             unit = WeightedStats(
@@ -493,7 +504,7 @@ def noncentered_factor_scales(streams, state: MixedState, model: MixedModel) -> 
     if model.family.fixed_weights:
         s2 = state.sigma_y[:, None] ** 2
         w = np.broadcast_to(1.0 / s2, eta.shape)
-        r = np.broadcast_to(model.Y, eta.shape) / s2
+        r = np.broadcast_to(model.Y_work, eta.shape) / s2
     else:
         w, r = state.w, state.r
     small, sigma_f = state.small.copy(), state.sigma_f.copy()
@@ -542,16 +553,48 @@ def update_sigma_y(streams, state: MixedState, model: MixedModel) -> MixedState:
     return state._replace(sigma_y=sigma, aux_y=aux, stats=None)
 
 
-def latent_block(streams, state: MixedState, model: MixedModel) -> MixedState:
-    """Draw the family's latent variables given eta (Polya-Gamma, Albert-Chib, ...)."""
+def full_predictor(state: MixedState, model: MixedModel) -> np.ndarray:
+    """eta_i plus the row's offset, shape (chains, n): what the family's likelihood sees."""
     eta = linear_predictor(state.small, state.dev, model)
-    w, r = model.family.augment(streams, eta, model.family_data)
-    return with_latent(state, model, w, r)
+    return eta + model.offset if model.has_offset else eta
+
+
+def latent_block(streams, state: MixedState, model: MixedModel) -> MixedState:
+    """Draw the family's latent variables given eta (Polya-Gamma, Albert-Chib, log rates...)."""
+    eta = full_predictor(state, model)
+    latent, w, r = model.family.latent_step(
+        streams, eta, state.latent, state.sigma_y, model.family_data
+    )
+    if model.has_offset:
+        # The family's r is for eta + o; the blocks see eta: r w (eta + o) = r w eta + const.
+        r = r - w * model.offset
+    return with_latent(state, model, w, r)._replace(latent=latent)
+
+
+def dispersion_block(streams, state: MixedState, model: MixedModel) -> MixedState:
+    """Draw a latent family's dispersion given eta and its kept latent variables.
+
+    Runs just before :func:`latent_block`: the negative binomial's step integrates its
+    Polya-Gamma variables out, so they must be drawn afresh after it.
+    """
+    fam = model.family
+    disp, aux = fam.dispersion_step(
+        streams,
+        full_predictor(state, model),
+        state.latent,
+        state.sigma_y,
+        state.aux_y,
+        fam.dispersion_prior(model.priors),
+        model.family_data,
+    )
+    return state._replace(sigma_y=disp, aux_y=aux, stats=None)
 
 
 def mixed_schemes(family) -> dict[str, tuple[Block, ...]]:
     """Return the schemes of this kernel for a family (named blocks; all the same posterior)."""
     head = (Block("latent", latent_block),) if not family.fixed_weights else ()
+    if family.dispersion and not family.fixed_weights:
+        head = (Block("dispersion", dispersion_block), *head)
     tail = (Block("sigma_y", update_sigma_y),) if family.fixed_weights else ()
     return {
         # (s, e) jointly, then Sigma given e.
@@ -584,10 +627,12 @@ def log_joint_mixed(state: MixedState, model: MixedModel) -> np.ndarray:
     integrated out) without its normalizing constant.
     """
     pr, K, J = model.priors, model.K, model.data.n_groups
-    eta = linear_predictor(state.small, state.dev, model)
-    lp = model.family.loglik(eta, model.Y, model.trials, state.sigma_y[:, None]).sum(axis=1)
-    if model.family.fixed_weights:
-        lp = lp + pr.sigma_y.logpdf(state.sigma_y)
+    fam = model.family
+    eta = full_predictor(state, model)
+    lp = fam.joint_loglik(eta, model.Y, model.trials, state.sigma_y[:, None], state.latent)
+    lp = lp.sum(axis=1)
+    if fam.dispersion:
+        lp = lp + fam.dispersion_prior(pr).logpdf(state.sigma_y)
     S_inv, logdet = inverse_and_logdet(state.Sigma)
     quad = np.einsum("cja,cab,cjb->c", state.dev, S_inv, state.dev)
     lp = lp - 0.5 * J * (K * _LOG_2PI + logdet) - 0.5 * quad

@@ -11,7 +11,7 @@ from gibbs.covariance import correlations, standard_deviations
 from gibbs.inference_data import OBS_DIM
 from gibbs.slopes import effect_pairs
 from gibbs.streams import ChainStreams
-from gibbs.structures.mixed import MixedModel, MixedState, log_joint_mixed
+from gibbs.structures.mixed import MixedModel, MixedState, full_predictor, log_joint_mixed
 
 __all__ = ["initial_state_mixed", "mixed_inference_data", "mixed_record", "mixed_var_names"]
 
@@ -32,6 +32,7 @@ def initial_state_mixed(
     p, F = model.p, model.free_idx.size
     fam = model.family
     z0, info = fam.working_response(model.Y[0], model.trials)
+    z0 = z0 - model.offset
     D = model.S_design[:, : p + F]
     sw = np.sqrt(info)
     theta_hat, *_ = np.linalg.lstsq(D * sw[:, None], z0 * sw, rcond=None)
@@ -56,7 +57,8 @@ def initial_state_mixed(
     sigma_y = np.sqrt(s2) * np.exp(0.5 * parts[1][:, 0])
     beta = theta[:, :p]
     for name, value in (init or {}).items():
-        shapes = {"beta": (p,), "sigma_y": (), "sigma_alpha": (), "Sigma": (K, K)}
+        shapes = {"beta": (p,), "sigma_alpha": (), "Sigma": (K, K)}
+        shapes.update({name: () for name in fam.dispersion})
         allowed = ["beta", *fam.dispersion, "sigma_alpha" if K == 1 else "Sigma"]
         if name not in allowed:
             raise ValueError(f"init: unknown parameter {name!r}; expected one of {allowed}")
@@ -66,7 +68,7 @@ def initial_state_mixed(
             raise ValueError(f"init: {name} must have shape {shapes[name]}") from exc
         if name == "beta":
             beta = v
-        elif name == "sigma_y":
+        elif name in fam.dispersion:
             sigma_y = v
         elif name == "sigma_alpha":
             Sigma = (v**2)[:, None, None]
@@ -76,7 +78,7 @@ def initial_state_mixed(
         raise ValueError("init: scales must be positive and Sigma positive definite")
     dev = parts[5].reshape(C, J, K) * np.sqrt(np.diagonal(Sigma, axis1=1, axis2=2))[:, None, :]
     aux_Sigma = np.ones(C) if K == 1 else model.priors.Sigma.initial_aux(Sigma)
-    return MixedState(
+    state = MixedState(
         small=np.concatenate([beta, theta[:, p:], effects], axis=1),
         dev=dev,
         Sigma=Sigma,
@@ -86,6 +88,8 @@ def initial_state_mixed(
         sigma_y=sigma_y,
         aux_y=np.ones(C),
     )
+    latent = fam.initial_latent(full_predictor(state, model), model.Y[0], sigma_y)
+    return state if latent is None else state._replace(latent=latent)
 
 
 def mixed_record(model: MixedModel, keep_alpha: np.ndarray):
@@ -100,8 +104,8 @@ def mixed_record(model: MixedModel, keep_alpha: np.ndarray):
             "sigma_f": state.sigma_f,
             "lp": log_joint_mixed(state, model),
         }
-        if model.family.fixed_weights:
-            out["sigma_y"] = state.sigma_y
+        for name in model.family.dispersion:
+            out[name] = state.sigma_y
         return out
 
     return record
@@ -181,8 +185,9 @@ def mixed_inference_data(
         posterior[name] = store[name]
     groups: dict[str, Any] = {}
     if (log_likelihood or predictive_rngs is not None) and keep_alpha.size == d.n_groups:
-        eta = _row_eta(model, small, np.asarray(store["alpha"], float))
-        sigma_y = np.asarray(store["sigma_y"], float)[..., None] if "sigma_y" in store else None
+        eta = _row_eta(model, small, np.asarray(store["alpha"], float)) + model.offset
+        disp = model.family.dispersion
+        sigma_y = np.asarray(store[disp[0]], float)[..., None] if disp else None
         if log_likelihood:
             ll = model.family.loglik(eta, d.y, model.trials, sigma_y)
             groups["log_likelihood"] = {"y": ll}
@@ -191,7 +196,9 @@ def mixed_inference_data(
                 "y": model.family.simulate(predictive_rngs, eta, model.trials, sigma_y)
             }
     constant: dict[str, Any] = {"group": d.group, "X": d.X}
-    const_dims = {"group": [OBS_DIM], "X": [OBS_DIM, "x_all"]}
+    if d.offset is not None:
+        constant["offset"] = d.offset
+    const_dims = {"group": [OBS_DIM], "X": [OBS_DIM, "x_all"], "offset": [OBS_DIM]}
     coords["x_all"] = list(d.x_names)
     for f in model.factors:
         constant[f"{f.name}_code"] = f.codes

@@ -1,0 +1,130 @@
+"""Deliberately broken samplers of the count families (:mod:`gibbs.families.count`).
+
+Each replaces the ``latent`` or the ``dispersion`` block of the general kernel's schemes with a
+plausible slip of its class: a standard deviation where a variance belongs, a sum over the
+wrong number of terms, a Polya-Gamma tilt without the dispersion's shift, a slice step whose
+bracket depends on the current point, a dispersion step that does not refresh what depends on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gibbs.families.count import NegativeBinomialFamily, PoissonFamily, polya_gamma_any
+from gibbs.kernels.scales import draw_centered_scale
+from gibbs.kernels.slice_groups import slice_step_grouped
+from gibbs.kernels.tuning import current
+from gibbs.structures import mixed as m
+from validation.general_mutants import BlockMutant
+
+__all__ = ["COUNT_MUTANTS"]
+
+
+def _finish(state, model, latent, w, r):
+    if model.has_offset:
+        r = r - w * model.offset
+    return m.with_latent(state, model, w, r)._replace(latent=latent)
+
+
+def _log_rates(streams, state, model, prec, width_from_point=False):
+    eta = m.full_predictor(state, model)
+    Y = model.family_data
+    Y3, eta3, prec3 = Y[:, None, :], eta[:, None, :], prec[:, None, :]
+
+    def logf(cand):
+        with np.errstate(over="ignore"):
+            out = Y3 * cand - np.exp(cand) - 0.5 * (cand - eta3) ** 2 * prec3
+        return np.where(np.isnan(out), -np.inf, out)
+
+    if width_from_point:
+        width = 2.0 * current().slice_width / np.sqrt(np.exp(state.latent) + prec)
+    else:
+        width = 2.0 * current().slice_width / np.sqrt(Y + prec)
+    return slice_step_grouped(streams, logf, state.latent, width), eta
+
+
+def log_rates_with_sd_as_precision(streams, state, model):
+    """Move the Poisson log rates under N(eta, sigma_epsilon) read as precision 1 / sigma."""
+    prec = np.broadcast_to(1.0 / state.sigma_y[:, None], state.latent.shape)
+    new, _ = _log_rates(streams, state, model, prec)
+    w = np.broadcast_to(1.0 / state.sigma_y[:, None] ** 2, new.shape)
+    return _finish(state, model, new, w, new * w)
+
+
+def log_rates_width_from_current_point(streams, state, model):
+    """Slice the log rates with a bracket width taken from the current point (not reversible)."""
+    prec = np.broadcast_to(1.0 / state.sigma_y[:, None] ** 2, state.latent.shape)
+    new, _ = _log_rates(streams, state, model, prec, width_from_point=True)
+    return _finish(state, model, new, prec, new * prec)
+
+
+def epsilon_scale_over_groups(streams, state, model):
+    """Draw sigma_epsilon as if its sum of squares had one term per group, not per row."""
+    eta = m.full_predictor(state, model)
+    ss = np.sum((state.latent - eta) ** 2, axis=1)
+    prior = model.family.dispersion_prior(model.priors)
+    sigma, aux = draw_centered_scale(streams, prior, ss, model.data.n_groups, state.aux_y)
+    return state._replace(sigma_y=sigma, aux_y=aux, stats=None)
+
+
+def polya_gamma_without_log_phi(streams, state, model):
+    """Tilt the negative binomial's Polya-Gamma draws by eta, without the - log phi shift."""
+    eta = m.full_predictor(state, model)
+    phi = 1.0 / state.sigma_y[:, None] ** 2
+    Y = np.broadcast_to(model.family_data, eta.shape)
+    omega = np.empty(eta.shape)
+    for c, gen in enumerate(streams.latent):
+        omega[c] = polya_gamma_any(gen, (Y + phi)[c], eta[c])
+    return _finish(state, model, None, omega, 0.5 * (Y - phi) + omega * np.log(phi))
+
+
+def dispersion_given_stale_omega(streams, state, model):
+    """Slice phi given eta, then keep the Polya-Gamma draws of the old phi (no refresh)."""
+    moved = m.dispersion_block(streams, state, model)
+    return moved._replace(stats=state.stats, w=state.w, r=state.r)
+
+
+def _family(kind):
+    return lambda spec: isinstance(spec.family, kind)
+
+
+COUNT_MUTANTS = {
+    mu.name: mu
+    for mu in [
+        BlockMutant(
+            "log_rates_with_sd_as_precision",
+            "collapsed",
+            "latent",
+            log_rates_with_sd_as_precision,
+            applies=_family(PoissonFamily),
+        ),
+        BlockMutant(
+            "log_rates_width_from_current_point",
+            "collapsed",
+            "latent",
+            log_rates_width_from_current_point,
+            applies=_family(PoissonFamily),
+        ),
+        BlockMutant(
+            "epsilon_scale_over_groups",
+            "collapsed",
+            "dispersion",
+            epsilon_scale_over_groups,
+            applies=_family(PoissonFamily),
+        ),
+        BlockMutant(
+            "polya_gamma_without_log_phi",
+            "collapsed",
+            "latent",
+            polya_gamma_without_log_phi,
+            applies=_family(NegativeBinomialFamily),
+        ),
+        BlockMutant(
+            "dispersion_given_stale_omega",
+            "collapsed",
+            "dispersion",
+            dispersion_given_stale_omega,
+            applies=_family(NegativeBinomialFamily),
+        ),
+    ]
+}
