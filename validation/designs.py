@@ -337,6 +337,8 @@ def design_spec(template: ModelSpec, design: Design, seed: int = 0) -> ModelSpec
         x_names=tuple(x_names),
         u_names=("intercept", "u1"),
         trials=trials if binomial and design.max_trials > 1 else None,
+        # A template with an offset keeps one (and so its kernel), drawn for the design's rows.
+        offset=0.5 * rng.standard_normal(n) if template.data.offset is not None else None,
     )
     factors = {
         name: (
