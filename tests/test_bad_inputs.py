@@ -108,9 +108,9 @@ DATA_CASES = {
         lambda r, df: gibbs.specify("x ~ x + (1 | g)", data=df),
         "x is both the response and a predictor",
     ),
-    "offset() in a formula": (
-        lambda r, df: gibbs.specify("y ~ offset(x) + (1 | g)", data=df),
-        r"offsets \(offset\(x\)\) are not supported yet",
+    "offset() in a formula that does not evaluate": (
+        lambda r, df: gibbs.specify("y ~ offset(np.log(nowhere)) + (1 | g)", data=df),
+        r"the offset offset\(np.log\(nowhere\)\) does not evaluate",
     ),
     "grouping factor as a common term": (
         lambda r, df: gibbs.specify("y ~ C(g) + (1 | g)", data=df),

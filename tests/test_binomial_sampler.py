@@ -126,8 +126,8 @@ def test_uniform_sigma_alpha_needs_groups_with_both_outcomes():
 
 
 def test_unknown_family_and_scheme_are_named(small):
-    with pytest.raises(ValueError, match="unknown family 'poisson'"):
-        gibbs.sample(small, family="poisson", progressbar=False)
+    with pytest.raises(ValueError, match="unknown family 'gamma'"):
+        gibbs.sample(small, family="gamma", progressbar=False)
     with pytest.raises(ValueError, match="unknown scheme 'interweaving' for the logistic family"):
         gibbs.sample(small, family="bernoulli", scheme="interweaving", progressbar=False)
 
