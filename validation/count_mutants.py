@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from gibbs.families.count import NegativeBinomialFamily, PoissonFamily, polya_gamma_any
+from gibbs.families.count import (
+    NegativeBinomialFamily,
+    PoissonFamily,
+    polya_gamma_any,
+    slice_log_rates,
+)
 from gibbs.kernels.scales import draw_centered_scale
-from gibbs.kernels.slice_groups import slice_step_grouped
 from gibbs.kernels.tuning import current
 from gibbs.structures import mixed as m
 from validation.general_mutants import BlockMutant
@@ -29,18 +33,11 @@ def _finish(state, model, latent, w, r):
 def _log_rates(streams, state, model, prec, width_from_point=False):
     eta = m.full_predictor(state, model)
     Y = model.family_data
-    Y3, eta3, prec3 = Y[:, None, :], eta[:, None, :], prec[:, None, :]
-
-    def logf(cand):
-        with np.errstate(over="ignore"):
-            out = Y3 * cand - np.exp(cand) - 0.5 * (cand - eta3) ** 2 * prec3
-        return np.where(np.isnan(out), -np.inf, out)
-
     if width_from_point:
         width = 2.0 * current().slice_width / np.sqrt(np.exp(state.latent) + prec)
     else:
         width = 2.0 * current().slice_width / np.sqrt(Y + prec)
-    return slice_step_grouped(streams, logf, state.latent, width), eta
+    return slice_log_rates(streams, Y, eta, state.latent, prec, width), eta
 
 
 def log_rates_with_sd_as_precision(streams, state, model):

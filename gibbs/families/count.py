@@ -58,6 +58,7 @@ __all__ = [
     "negative_binomial_loglik",
     "polya_gamma_any",
     "poisson_lognormal_loglik",
+    "slice_log_rates",
 ]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
@@ -142,6 +143,18 @@ def _polya_gamma_series(gen: np.random.Generator, h: np.ndarray, z: np.ndarray) 
     # sum_{k > K} 1 / (k - 1/2)^2 = trigamma(K + 1/2); z shrinks the far terms a little.
     tail = _PG_TAIL * h / (1.0 + z**2 / (4.0 * np.pi**2 * (_PG_TERMS + 0.5) ** 2))
     return head + tail
+
+
+def slice_log_rates(streams, Y, eta, latent, prec, width) -> np.ndarray:
+    """One slice step on every log rate l_i ~ y l - e^l - (l - eta)^2 prec / 2, all at once."""
+    Y3, eta3, prec3 = Y[:, None, :], eta[:, None, :], prec[:, None, :]
+
+    def logf(cand: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            out = Y3 * cand - np.exp(cand) - 0.5 * (cand - eta3) ** 2 * prec3
+        return np.where(np.isnan(out), -np.inf, out)
+
+    return slice_step_grouped(streams, logf, latent, width)
 
 
 def _check_counts(data: HierarchicalData, family: str) -> None:
@@ -274,17 +287,10 @@ class PoissonFamily(CountFamily):
         """One slice step on every log rate l_i; return (l, w, r) with w = 1 / sigma^2."""
         Y = prepared
         prec = 1.0 / disp[:, None] ** 2
-        Y3, eta3, prec3 = Y[:, None, :], eta[:, None, :], prec[:, None, :]
-
-        def logf(cand: np.ndarray) -> np.ndarray:
-            with np.errstate(over="ignore"):
-                out = Y3 * cand - np.exp(cand) - 0.5 * (cand - eta3) ** 2 * prec3
-            return np.where(np.isnan(out), -np.inf, out)
-
         # The conditional's sd is about 1 / sqrt(y + 1 / sigma^2): a width from the data and
         # the other parameters only, never from the current point.
         width = 2.0 * current().slice_width / np.sqrt(Y + prec)
-        new = slice_step_grouped(streams, logf, latent, width)
+        new = slice_log_rates(streams, Y, eta, latent, prec, width)
         w = np.broadcast_to(prec, eta.shape)
         return new, w, new * prec
 
