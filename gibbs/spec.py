@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gibbs.data import HierarchicalData
+import numpy as np
+
+from gibbs.data import HierarchicalData, check_conditioning
 from gibbs.factors import make_factors
 from gibbs.families import Family, get_family
 from gibbs.formula import is_formula, parse_formula
@@ -48,7 +50,16 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         impl = implementation(self.structure, self.family, offset=self.data.offset is not None)
-        model = impl.build(self.data, self.slopes, self.factors, self.priors, self.family)
+        try:
+            model = impl.build(self.data, self.slopes, self.factors, self.priors, self.family)
+        except np.linalg.LinAlgError as exc:
+            # A nearly singular X'X fails its Cholesky factorisation on some CPUs and passes on
+            # others (then sample() refuses it): give the same named error on every machine.
+            check_conditioning(self.data)
+            raise ValueError(
+                f"the model's precomputed linear algebra failed on these data ({exc}); check "
+                "X and U for (nearly) collinear columns"
+            ) from exc
         object.__setattr__(self, "implementation", impl)
         object.__setattr__(self, "model", model)
 

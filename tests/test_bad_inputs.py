@@ -381,3 +381,21 @@ def test_resume_recomputes_a_corrupt_replication_and_uses_only_what_is_asked(tmp
     args[args.index("--replications") + 1] = "2"
     assert main(args) in (0, 1)
     assert json.loads((tmp_path / "summary.json").read_text())["replications"] == 2
+
+
+def test_a_factorisation_that_fails_on_this_cpu_gives_the_named_error(radon, monkeypatch):
+    """Whether a nearly singular X'X survives its Cholesky factorisation depends on the CPU's
+    floating-point path: where it fails (forced here), specify gives the same message that
+    sample() gives where it passes."""
+    import gibbs.kernels.gaussian as gaussian
+
+    def fail(_):
+        raise np.linalg.LinAlgError("Matrix is not positive definite")
+
+    monkeypatch.setattr(gaussian, "inverse_and_root", fail)
+    X = np.column_stack([radon.X[:, 0], radon.X[:, 0] + 1e-9 * np.sin(np.arange(radon.n))])
+    with pytest.raises(ValueError, match="'x0', 'x1' are nearly collinear"):
+        gibbs.specify(HierarchicalData(y=radon.y, X=X, group=radon.group, U=radon.U))
+    # Negative control: well-conditioned data reach the failing factorisation and say so.
+    with pytest.raises(ValueError, match="precomputed linear algebra failed"):
+        gibbs.specify(radon)
