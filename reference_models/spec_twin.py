@@ -33,7 +33,20 @@ from reference_models.sampling import fit_cached
 from reference_models.slopes_twin import covariance_rv, free_location_rv
 from reference_models.twins import PARAMETERIZATIONS, data_fingerprint, location_rv, scale_rv
 
-__all__ = ["LIKELIHOODS", "build_spec_twin", "fit_spec_reference", "spec_var_names"]
+__all__ = [
+    "LIKELIHOODS",
+    "SPEC_PARAMETERIZATIONS",
+    "build_spec_twin",
+    "fit_spec_reference",
+    "spec_var_names",
+]
+
+# "mean-split": every term centered, except that each crossed factor's effects are rotated into
+# their mean and their contrasts. The mean is non-centered and absorbed into the intercept, which
+# NUTS then moves as intercept + sum of factor means. With few levels (three ethnic groups in the
+# police stops) the intercept and the factor's mean lie on one ridge that the data do not see;
+# the rotation is linear with unit Jacobian, so the posterior is the same.
+SPEC_PARAMETERIZATIONS = (*PARAMETERIZATIONS, "mean-split")
 
 
 def _gaussian(pm, eta, spec: ModelSpec, centered: bool = False) -> None:
@@ -94,8 +107,11 @@ def build_spec_twin(spec: ModelSpec, parameterization: str = "noncentered"):
     Parameters
     ----------
     spec : ModelSpec
-    parameterization : {"noncentered", "centered"}
-        Of the group deviations and the factors' effects.
+    parameterization : {"noncentered", "centered", "mean-split"}
+        Of the group deviations, the factors' effects and the per-row effects of the Poisson
+        family. ``"mean-split"`` (varying intercepts with crossed factors, an intercept column
+        in U): centered, with each crossed factor's mean moved into the intercept (see
+        :data:`SPEC_PARAMETERIZATIONS`).
 
     Returns
     -------
@@ -104,9 +120,11 @@ def build_spec_twin(spec: ModelSpec, parameterization: str = "noncentered"):
     import pymc as pm
     import pytensor.tensor as pt
 
-    if parameterization not in PARAMETERIZATIONS:
-        raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}")
+    if parameterization not in SPEC_PARAMETERIZATIONS:
+        raise ValueError(f"parameterization must be one of {SPEC_PARAMETERIZATIONS}")
     d, priors, K = spec.data, spec.priors, spec.K
+    split = parameterization == "mean-split"
+    intercept_row = _check_split(spec) if split else None
     z_idx = [list(d.x_names).index(s) for s in spec.slopes]
     x_idx = [k for k in range(d.p) if k not in z_idx]
     Z = np.column_stack([np.ones(d.n), d.X[:, z_idx]])
@@ -122,10 +140,14 @@ def build_spec_twin(spec: ModelSpec, parameterization: str = "noncentered"):
         coords.update(effect=effects, effect_pair=effect_pairs(effects), slope=list(spec.slopes))
     for f in spec.factors:
         coords[f.name] = list(f.levels)
-    centered = parameterization == "centered"
+    centered = parameterization in ("centered", "mean-split")
     alpha_dims = (d.group_dim, "effect") if K > 1 else d.group_dim
+    nested_shift: list = []
     with pm.Model(coords=coords) as model:
-        if K == 1:
+        if split:
+            # The intercept is defined below, once the factors' means are known.
+            shifted = pm.Flat("gamma_shifted", dims="u_coef")
+        elif K == 1:
             gamma = location_rv(pm, "gamma", priors.gamma, "u_coef")
             means = pt.dot(d.U, gamma)[:, None]
         else:
@@ -144,8 +166,19 @@ def build_spec_twin(spec: ModelSpec, parameterization: str = "noncentered"):
             means = means + pt.concatenate([pt.zeros(1), gamma_slope])[None, :]
         beta = location_rv(pm, "beta", priors.beta, "x_coef") if X.shape[1] else None
         eta = 0.0
+        factor_means = 0.0
         for f in spec.factors:
             sd = scale_rv(pm, f"sigma_{f.name}", priors.factor_scale(f.name))
+            if split and not f.nested:
+                b, mean = _split_effects(pm, pt, f, sd)
+                factor_means = factor_means + mean
+                eta = eta + b[f.codes]
+                continue
+            if split:
+                b = pm.Normal(f"{f.name}_effect", 0.0, sd, dims=f.name)
+                shift = pt.zeros((d.n_groups, K))
+                nested_shift.append(pt.set_subtensor(shift[:, 0], b[f.group_level]))
+                continue
             if centered:
                 b = pm.Normal(f"{f.name}_effect", 0.0, sd, dims=f.name)
             else:
@@ -156,7 +189,21 @@ def build_spec_twin(spec: ModelSpec, parameterization: str = "noncentered"):
                 means = means + pt.set_subtensor(shift[:, 0], b[f.group_level])
             else:
                 eta = eta + b[f.codes]
-        if K == 1:
+        if split:
+            gamma = pm.Deterministic(
+                "gamma", shifted - factor_means * np.eye(d.q)[intercept_row], dims="u_coef"
+            )
+            _location_potential(pm, "gamma_prior", priors.gamma, gamma)
+            # The groups' coefficients move with the factors' means too (alpha + mean is what
+            # the likelihood sees), so that the ridge lies along the means' z alone.
+            sigma_alpha = scale_rv(pm, "sigma_alpha", priors.sigma_alpha)
+            nested = sum(nested_shift, pt.zeros((d.n_groups, 1)))[:, 0]
+            moved = pm.Normal(
+                "alpha_shifted", pt.dot(d.U, shifted) + nested, sigma_alpha, dims=alpha_dims
+            )
+            alpha = pm.Deterministic("alpha", moved - factor_means, dims=alpha_dims)
+            eta = eta + alpha[d.group]
+        elif K == 1:
             sigma_alpha = scale_rv(pm, "sigma_alpha", priors.sigma_alpha)
             if centered:
                 alpha = pm.Normal("alpha", mu=means[:, 0], sigma=sigma_alpha, dims=alpha_dims)
@@ -178,6 +225,44 @@ def build_spec_twin(spec: ModelSpec, parameterization: str = "noncentered"):
             eta = eta + d.offset
         LIKELIHOODS[spec.family.name](pm, eta, spec, centered=centered)
     return model
+
+
+def _check_split(spec: ModelSpec) -> int:
+    """Return U's intercept column for ``"mean-split"``, or say why it does not apply."""
+    if spec.K > 1:
+        raise ValueError("parameterization 'mean-split' takes varying intercepts only")
+    ones = np.flatnonzero(np.all(spec.data.U == 1.0, axis=0))
+    if not ones.size:
+        raise ValueError("parameterization 'mean-split' needs an intercept column in U")
+    return int(ones[0])
+
+
+def _split_effects(pm, pt, f, sd):
+    """Return a crossed factor's effects as Q [sd z; w]: mean non-centered, contrasts centered.
+
+    Q is orthonormal with first column 1 / sqrt(L), so Q [a; w] with a, w ~ N(0, sd^2) is
+    N(0, sd^2 I): the prior is unchanged. Returns the effects and their mean a / sqrt(L).
+    """
+    L = len(f.levels)
+    q, _ = np.linalg.qr(np.column_stack([np.ones(L), np.eye(L)[:, : L - 1]]))
+    q = q * np.sign(q[0, 0])
+    z = pm.Normal(f"{f.name}_mean_z", 0.0, 1.0)
+    w = pm.Normal(f"{f.name}_contrast", 0.0, sd, shape=L - 1)
+    a = sd * z
+    b = pm.Deterministic(f"{f.name}_effect", pt.dot(q, pt.concatenate([a[None], w])), dims=f.name)
+    return b, a / np.sqrt(L)
+
+
+def _location_potential(pm, name: str, prior, value) -> None:
+    """Add the log density of a location prior at a derived ``value`` (Flat: nothing)."""
+    from gibbs.priors import Flat, Normal
+
+    if isinstance(prior, Flat):
+        return
+    if not isinstance(prior, Normal):
+        raise TypeError(f"no PyMC twin for location prior {prior!r}")
+    dist = pm.Normal.dist(np.asarray(prior.mu, float), np.asarray(prior.sigma, float))
+    pm.Potential(name, pm.logp(dist, value).sum())
 
 
 def spec_key(spec: ModelSpec, parameterization: str) -> tuple:
