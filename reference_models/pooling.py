@@ -24,12 +24,12 @@ returning a huge or infinite estimate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
 from gibbs.data import HierarchicalData
+from reference_models.classical import ClassicalFit, group_indicators
+from reference_models.count_pooling import complete_pooling_poisson, no_pooling_poisson
 
 __all__ = [
     "BASELINES",
@@ -41,43 +41,6 @@ __all__ = [
     "no_pooling_glm",
     "pooling_baselines",
 ]
-
-
-@dataclass
-class ClassicalFit:
-    """A least-squares fit.
-
-    Attributes
-    ----------
-    name : str
-        Which baseline.
-    coef : DataFrame
-        ``estimate`` and ``se`` indexed by coefficient name.
-    sigma : float
-        Residual standard deviation, sqrt(RSS / (n - k)).
-    dof : int
-        Residual degrees of freedom n - k.
-    fitted : ndarray
-        Fitted values.
-    unestimable_groups : list
-        Groups with no rows (no estimate exists for them).
-    group_intercepts : Series
-        Per-group intercept estimates (where the baseline has them).
-    group_se : Series
-        Their standard errors.
-    notes : list of str
-        Why groups could not be estimated, and other caveats (binomial fits).
-    """
-
-    name: str
-    coef: pd.DataFrame
-    sigma: float
-    dof: int
-    fitted: np.ndarray
-    unestimable_groups: list = field(default_factory=list)
-    group_intercepts: pd.Series | None = None
-    group_se: pd.Series | None = None
-    notes: list = field(default_factory=list)
 
 
 def _lstsq(
@@ -237,12 +200,7 @@ def no_pooling_glm(data: HierarchicalData, family: str = "logistic") -> Classica
         )
     if keep_groups.size == 0:
         raise ValueError("no pooling: every group has all-0 or all-1 outcomes")
-    rows = np.isin(data.group, keep_groups)
-    code = np.full(data.n_groups, -1)
-    code[keep_groups] = np.arange(keep_groups.size)
-    Z = np.zeros((int(rows.sum()), keep_groups.size))
-    Z[np.arange(Z.shape[0]), code[data.group[rows]]] = 1.0
-    labels = [data.group_names[j] for j in keep_groups]
+    rows, Z, labels = group_indicators(data, keep_groups)
     names = [f"alpha[{g}]" for g in labels] + list(data.x_names)
     table, eta = _fisher_scoring(
         np.column_stack([Z, data.X[rows]]), data.y[rows], trials[rows], family, names
@@ -338,6 +296,11 @@ BASELINES = {
     "maximum likelihood": lambda data, family: (
         complete_pooling_glm(data, family.name),
         no_pooling_glm(data, family.name),
+    ),
+    # The count families: Poisson regression, the book's first fit of the police stops.
+    "maximum likelihood (IRLS)": lambda data, family: (
+        complete_pooling_poisson(data),
+        no_pooling_poisson(data),
     ),
 }
 

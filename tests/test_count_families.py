@@ -62,12 +62,34 @@ def test_polya_gamma_check_sees_a_shape_off_by_two_percent():
     assert chi2 > _CHI2_LIMIT
 
 
-@pytest.mark.parametrize(("y", "eta", "sigma"), [(0, -1.0, 0.3), (3, 0.5, 1.2), (250, 5.0, 0.1)])
+# Far from the data too: a large count under a low eta (the tails a posterior's draws visit),
+# zero under a high one.
+@pytest.mark.parametrize(
+    ("y", "eta", "sigma"),
+    [
+        (0, -1.0, 0.3),
+        (3, 0.5, 1.2),
+        (250, 5.0, 0.1),
+        (1728, 2.0, 1.0),
+        (1728, -3.0, 1.2),
+        (40, -3.0, 2.0),
+        (0, 6.0, 0.5),
+    ],
+)
 def test_poisson_lognormal_marginal_equals_numerical_integration(y, eta, sigma):
-    def integrand(e):
-        return stats.poisson.pmf(y, np.exp(eta + e)) * stats.norm.pdf(e, 0.0, sigma)
+    from scipy import optimize
 
-    exact = np.log(integrate.quad(integrand, -12 * sigma, 12 * sigma, points=[0.0], limit=200)[0])
+    def log_f(e):
+        return stats.poisson.logpmf(y, np.exp(eta + e)) + stats.norm.logpdf(e, 0.0, sigma)
+
+    # Integrate around the integrand's mode, rescaled there (it underflows elsewhere).
+    mode = optimize.brentq(lambda e: y - np.exp(eta + e) - e / sigma**2, -50.0, 50.0)
+    width = 12.0 / np.sqrt(np.exp(eta + mode) + 1 / sigma**2)
+    peak = log_f(mode)
+    area = integrate.quad(
+        lambda e: np.exp(log_f(e) - peak), mode - width, mode + width, points=[mode], limit=200
+    )[0]
+    exact = np.log(area) + peak
     ours = poisson_lognormal_loglik(np.array(eta), np.array(float(y)), np.array(sigma))
     np.testing.assert_allclose(ours, exact, rtol=1e-9)
     # Negative control: twice the overdispersion is another likelihood.

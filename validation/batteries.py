@@ -207,10 +207,13 @@ def sbc_spec(
     level: float = 0.01,
 ):
     """Run the batched Gibbs SBC of ``sweep`` on ``spec`` (any kernel), in this process."""
+    from gibbs.kernels.tuning import current
     from validation.calibration import CALIBRATIONS, resumable_sbc, sbc_batch
     from validation.sbc import GibbsEngine
 
-    common = {"chains": chains, "draws": draws, "tune": tune}
+    # Under a stress setting that mixes slowly the fits start from an arbitrary point: longer
+    # warm-up, so that SBC measures calibration and not burn-in.
+    common = {"chains": chains, "draws": draws, "tune": tune * current().warmup_factor}
     if CALIBRATIONS[spec.implementation.name].sbc_batch is not None:
         return sbc_batch(
             spec,

@@ -39,9 +39,9 @@ _DESCRIPTIONS = {
 
 
 _POOLING_GAUSSIAN_INTERCEPTS = (
-    "varying-intercept model only; for a binomial family a Bayesian no-pooling fit needs proper "
-    "priors on every group intercept (separated groups have none otherwise): the maximum "
-    "likelihood baselines stand in"
+    "Gaussian varying-intercept model only; for a binomial or count family a Bayesian "
+    "no-pooling fit needs proper priors on every group intercept (a group of all-0 or all-1 "
+    "outcomes, or of zero counts, has none otherwise): the maximum likelihood baselines stand in"
 )
 
 

@@ -57,9 +57,15 @@ def _baselines(data: HierarchicalData, gibbs_idata, family) -> tuple[pd.DataFram
     table = pd.DataFrame(
         rows, columns=["coefficient", "complete pooling", "no pooling", "multilevel (Gibbs)"]
     ).set_index("coefficient")
-    notes = getattr(npf, "notes", None)
-    if notes:
-        table.attrs["note"] = "no pooling: " + "; ".join(notes)
+    # The count fits label their own notes (complete and no pooling each report overdispersion).
+    labelled = [
+        n for n in (*cp.notes, *npf.notes) if n.startswith(("complete pooling", "no pooling"))
+    ]
+    notes = [n for n in npf.notes if n not in labelled]
+    if notes or labelled:
+        table.attrs["note"] = "; ".join(
+            [*labelled, *(["no pooling: " + "; ".join(notes)] if notes else [])]
+        )
     elif npf.unestimable_groups:
         table.attrs["note"] = f"no pooling cannot estimate {len(npf.unestimable_groups)} group(s)"
     return table, npf

@@ -3,7 +3,8 @@
 Each replaces the ``latent`` or the ``dispersion`` block of the general kernel's schemes with a
 plausible slip of its class: a standard deviation where a variance belongs, a sum over the
 wrong number of terms, a Polya-Gamma tilt without the dispersion's shift, a slice step whose
-bracket depends on the current point, a dispersion step that does not refresh what depends on it.
+bracket depends on the current point, a dispersion step that does not refresh what depends on it,
+and (every latent family) an offset left in the pseudo-responses the location blocks see.
 """
 
 from __future__ import annotations
@@ -81,6 +82,19 @@ def dispersion_given_stale_omega(streams, state, model):
     return moved._replace(stats=state.stats, w=state.w, r=state.r)
 
 
+def latent_without_offset_shift(streams, state, model):
+    """Keep the pseudo-responses of eta + offset for blocks that see eta (no - w o shift)."""
+    eta = m.full_predictor(state, model)
+    latent, w, r = model.family.latent_step(
+        streams, eta, state.latent, state.sigma_y, model.family_data
+    )
+    return m.with_latent(state, model, w, r)._replace(latent=latent)
+
+
+def _has_offset(spec) -> bool:
+    return getattr(spec.model, "has_offset", False) and not spec.family.fixed_weights
+
+
 def _family(kind):
     return lambda spec: isinstance(spec.family, kind)
 
@@ -122,6 +136,15 @@ COUNT_MUTANTS = {
             "dispersion",
             dispersion_given_stale_omega,
             applies=_family(NegativeBinomialFamily),
+        ),
+        # Every latent family with an offset (binomial ones too): the offset reaches the
+        # likelihood but is left in what the location blocks regress on.
+        BlockMutant(
+            "latent_without_offset_shift",
+            "collapsed",
+            "latent",
+            latent_without_offset_shift,
+            applies=_has_offset,
         ),
     ]
 }

@@ -22,8 +22,15 @@ number of replications can catch it. Every design here breaks one such symmetry:
                    calibration presets do not use
 ``half-t``         half-t(5) scale priors (scales 2 and 0.5) and normal locations at scale 3;
                    varying slopes: Huang and Wand's prior with 5 degrees of freedom
+``exposure``       count families: log exposures (offsets) spread from -2.3 to 3, unequal
+                   groups (a slip in how the offset enters shows only where offsets vary)
 ``shipped``        the configuration's own data (radon's 85 counties, election88's cells)
 =================  ==========================================================================
+
+The count families (log link) take ``balanced``, ``unbalanced``, ``half-normal``, ``exposure``
+and ``shipped``, with the group-level predictor on scale 1 instead of 3: on ``correlated``,
+``prior-scales`` and ``half-t`` a prior draw of the log rate has a standard deviation of 9 to 15,
+so counts of e^15 (no count data look like that, and a Polya-Gamma draw costs O(count)).
 
 A design keeps the configuration's *structure and family*: its number of varying slopes and
 its further factors (a nested factor stays nested, a crossed one crossed), so the same sweep of
@@ -91,7 +98,8 @@ class Design:
     max_trials: int = 1
     prior_scales: tuple[float, float, float, float] | None = None
     prior_family: str | None = None
-    outcomes: tuple[str, ...] = ("continuous", "binomial")
+    outcomes: tuple[str, ...] = ("continuous", "binomial", "count")
+    exposure: bool = False
 
     @property
     def shipped(self) -> bool:
@@ -115,6 +123,7 @@ DESIGNS: dict[str, Design] = {
             sizes=(2, 3, 4, 5, 6, 2, 3, 4),
             predictors=3,
             correlated=True,
+            outcomes=("continuous", "binomial"),
         ),
         Design(
             "trials",
@@ -128,6 +137,7 @@ DESIGNS: dict[str, Design] = {
             "prior scales x0.2 (beta, group-level scales) and x5 (gamma, sigma_y)",
             sizes=(1, 2, 4, 6, 3, 8),
             prior_scales=(0.2, 5.0, 5.0, 0.2),
+            outcomes=("continuous", "binomial"),
         ),
         Design(
             "half-normal",
@@ -140,6 +150,14 @@ DESIGNS: dict[str, Design] = {
             "half-t(5) scale priors (2, 0.5), normal locations at 3",
             sizes=(2, 1, 5, 3, 8, 4),
             prior_family="half-t",
+            outcomes=("continuous", "binomial"),
+        ),
+        Design(
+            "exposure",
+            "log exposures from -2.3 to 3 (offsets), unequal groups",
+            sizes=(1, 2, 4, 3, 6, 8),
+            exposure=True,
+            outcomes=("count",),
         ),
         Design("shipped", "the configuration's own data"),
     )
@@ -154,9 +172,10 @@ GEWEKE_DESIGNS = (
     "prior-scales",
     "half-normal",
     "half-t",
+    "exposure",
     "shipped",
 )
-SBC_DESIGNS = ("unbalanced", "correlated", "trials", "prior-scales", "half-normal", "half-t")
+SBC_DESIGNS = tuple(d for d in GEWEKE_DESIGNS if d != "shipped")
 
 
 def designs_for(spec: ModelSpec, names: Sequence[str]) -> list[Design]:
@@ -201,6 +220,8 @@ def scale_priors(priors, factors: tuple[float, float, float, float]):
     changes = {"beta": _scaled(priors.beta, f_beta), "gamma": _scaled(priors.gamma, f_gamma)}
     if getattr(priors, "sigma_y", None) is not None:
         changes["sigma_y"] = _scaled(priors.sigma_y, f_y)
+    if getattr(priors, "dispersion", None) is not None:  # the count families' sigma_y
+        changes["dispersion"] = _scaled(priors.dispersion, f_y)
     for name in ("sigma_alpha", "Sigma"):
         if hasattr(priors, name):
             changes[name] = _scaled(getattr(priors, name), f_group)
@@ -231,6 +252,8 @@ def family_priors(priors, family: str):
     }
     if getattr(priors, "sigma_y", None) is not None and priors.sigma_y.proper:
         changes["sigma_y"] = y_scale
+    if getattr(priors, "dispersion", None) is not None:  # the count families' sigma_y
+        changes["dispersion"] = y_scale
     if hasattr(priors, "sigma_alpha"):
         changes["sigma_alpha"] = group
     if hasattr(priors, "Sigma"):
@@ -251,11 +274,14 @@ def _scalar_locations(priors):
 def calibration_priors_for(spec: ModelSpec):
     """Proper priors for the batteries: the spec's own if proper, else its family's calibration.
 
+    A family whose own priors do not calibrate (the count families, whose default locations at
+    scale 10 imply rates of e^30) always takes its calibration priors.
+
     Further factors without a proper scale prior get the calibration presets' IG(3, 2).
     """
     family = spec.family
     priors = spec.priors
-    if not _is_proper(priors, family.name):
+    if not (family.own_priors_calibrate and _is_proper(priors, family.name)):
         priors = family.calibration_priors(spec.K)
     scales = dict(priors.factor_scales)
     for name in spec.factor_labels:
@@ -320,14 +346,25 @@ def design_spec(template: ModelSpec, design: Design, seed: int = 0) -> ModelSpec
     p = max(design.predictors, n_slopes)
     X = _predictors(dataclasses.replace(design, predictors=p), rng, n)
     x_names = [f"x{k}" for k in range(p)]
-    u1 = 3.0 * rng.standard_normal(J) + (1.0 if design.correlated else 0.0)
+    count = template.family.outcome == "count"
+    u_scale = 1.0 if count else 3.0  # a log link turns scale 3 into rates of e^9
+    u1 = u_scale * rng.standard_normal(J) + (1.0 if design.correlated else 0.0)
     binomial = template.family.outcome == "binomial"
     trials = rng.integers(1, design.max_trials + 1, n) if binomial else None
-    y = (
-        rng.integers(0, (trials if trials is not None else 1) + 1)
-        if binomial
-        else rng.standard_normal(n)
-    )
+    # Placeholder outcomes of the right kind: the batteries simulate their own.
+    if binomial:
+        y = rng.integers(0, (trials if trials is not None else 1) + 1)
+    elif count:
+        y = rng.poisson(3.0, n)
+    else:
+        y = rng.standard_normal(n)
+    if design.exposure:
+        offset = rng.uniform(-2.3, 3.0, n)
+    elif template.data.offset is not None:
+        # A template with an offset keeps one (and so its kernel), drawn for the design's rows.
+        offset = 0.5 * rng.standard_normal(n)
+    else:
+        offset = None
     data = HierarchicalData(
         y=np.asarray(y, float),
         X=X,
@@ -337,8 +374,7 @@ def design_spec(template: ModelSpec, design: Design, seed: int = 0) -> ModelSpec
         x_names=tuple(x_names),
         u_names=("intercept", "u1"),
         trials=trials if binomial and design.max_trials > 1 else None,
-        # A template with an offset keeps one (and so its kernel), drawn for the design's rows.
-        offset=0.5 * rng.standard_normal(n) if template.data.offset is not None else None,
+        offset=offset,
     )
     factors = {
         name: (

@@ -33,6 +33,9 @@ class Family:
         What the outcome is: a dataset with both picks the matching column.
     baseline : str
         How the classical pooling baselines of this family are fitted.
+    own_priors_calibrate : bool
+        Whether Geweke and SBC may run under a model's own (proper) priors; if not they take
+        :meth:`calibration_priors`.
     """
 
     name: str
@@ -40,6 +43,7 @@ class Family:
     dispersion: tuple[str, ...] = ()
     outcome: str = "continuous"
     baseline: str = "least squares"
+    own_priors_calibrate: bool = True
 
     def check_outcome(self, data: HierarchicalData) -> None:
         """Raise ``ValueError`` for an outcome this family cannot model."""
