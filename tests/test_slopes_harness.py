@@ -41,6 +41,9 @@ def test_every_slopes_mutant_is_caught_on_radon(m3, reference):
     assert table["caught"].all(), table.to_string()
 
 
+# 50 s of CLI plumbing over test_m3_gibbs_agrees_with_nuts_twin (the default tier's M3
+# comparison) and test_cli's main-job test: make test-all.
+@pytest.mark.slow
 @pytest.mark.pymc
 def test_compare_command_runs_the_varying_slopes_comparison(capsys):
     code = main(
