@@ -20,7 +20,7 @@ import warnings
 
 import arviz as az
 import numpy as np
-from radon_ess import min_ess
+from radon_ess import iteration_ms, min_ess
 
 import gibbs
 from gibbs.datasets import load_radon_all, simulate_factors
@@ -83,18 +83,7 @@ def nuts_row(data, factors, sampler, parameterization, seed):
 def iteration_cost(J, size, iterations=200):
     """Milliseconds per iteration of the default scheme, 4 chains, J groups in 10 states."""
     data, factors, _ = simulate_factors(J, size, levels=10, nested=True, seed=0)
-    idata = gibbs.sample(
-        data,
-        factors=factors,
-        draws=iterations,
-        tune=0,
-        seed=0,
-        progressbar=False,
-        store_alpha=False,
-        log_likelihood=False,
-    )
-    ms = 1e3 * idata.posterior.attrs["sampling_time"] / iterations
-    return {"J": J, "n": data.n, "iteration_ms": ms}
+    return {"J": J, "n": data.n, "iteration_ms": iteration_ms(data, iterations, factors=factors)}
 
 
 def _survey_dir():

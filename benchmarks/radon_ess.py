@@ -30,6 +30,34 @@ def min_ess(idata, names):
     return float(min(ess[v].min() for v in ess.data_vars))
 
 
+def ess_row(sampler, ess, sampling_s, total_s, **extra):
+    """One benchmark row: min bulk ESS per second sampling-only and end to end."""
+    return {
+        "sampler": sampler,
+        "sampling_only_s": sampling_s,
+        "end_to_end_s": total_s,
+        "min_ess_bulk": ess,
+        **extra,
+        "ess_per_s_end_to_end": ess / total_s,
+        "ess_per_s_sampling": ess / sampling_s,
+    }
+
+
+def iteration_ms(data, iterations, **kwargs):
+    """Milliseconds per iteration of the default scheme, 4 chains, no warm-up or stored alphas."""
+    idata = gibbs.sample(
+        data,
+        draws=iterations,
+        tune=0,
+        seed=0,
+        progressbar=False,
+        store_alpha=False,
+        log_likelihood=False,
+        **kwargs,
+    )
+    return 1e3 * idata.posterior.attrs["sampling_time"] / iterations
+
+
 def gibbs_row(data, scheme, chains, seed, family="gaussian"):
     start = time.perf_counter()
     # No pointwise log-likelihood: pm.sample and nutpie do not compute it by default either.

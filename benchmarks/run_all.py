@@ -9,6 +9,7 @@ for script in (
     "benchmarks/binomial_ess.py",
     "benchmarks/slopes_ess.py",
     "benchmarks/factors_ess.py",
+    "benchmarks/counts_ess.py",
     "benchmarks/separation_mixing.py",
     "benchmarks/harness_power.py",
     "benchmarks/sbc_power.py",

@@ -20,7 +20,7 @@ import warnings
 
 import arviz as az
 import numpy as np
-from radon_ess import min_ess
+from radon_ess import iteration_ms, min_ess
 
 import gibbs
 from gibbs.datasets import load_radon, simulate_slopes
@@ -79,21 +79,7 @@ def nuts_row(data, sampler, seed):
 def iteration_cost(J, iterations=200):
     """Milliseconds per iteration of the default scheme, 4 chains, J groups of 10 rows."""
     data, slopes, _ = simulate_slopes(J, 10, seed=0)
-    idata = gibbs.sample(
-        data,
-        slopes=slopes,
-        draws=iterations,
-        tune=0,
-        seed=0,
-        progressbar=False,
-        store_alpha=False,
-        log_likelihood=False,
-    )
-    return {
-        "J": J,
-        "n": data.n,
-        "iteration_ms": 1e3 * idata.posterior.attrs["sampling_time"] / iterations,
-    }
+    return {"J": J, "n": data.n, "iteration_ms": iteration_ms(data, iterations, slopes=slopes)}
 
 
 def main():
