@@ -1,6 +1,7 @@
 """Gibbs samplers for multilevel (hierarchical) regression, in numpy and scipy only."""
 
 from gibbs.data import HierarchicalData
+from gibbs.predict import predict
 from gibbs.priors import (
     Flat,
     HalfCauchy,
@@ -30,6 +31,7 @@ __all__ = [
     "UniformLogSigma",
     "UniformSigma",
     "__version__",
+    "predict",
     "sample",
     "specify",
 ]

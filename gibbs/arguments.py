@@ -14,7 +14,11 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "IDATA_KWARGS",
+    "alias",
     "as_seed",
+    "check_idata_kwargs",
+    "check_var_names",
     "check_count",
     "check_dtype",
     "check_init",
@@ -65,6 +69,60 @@ def _one_seed(seed: Any, name: str) -> Any:
     if seed < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {seed}")
     return int(seed)
+
+
+def alias(name: str, value: Any, pymc_name: str, pymc_value: Any) -> Any:
+    """Return whichever of an argument and its PyMC-named alias was given; refuse both.
+
+    ``seed`` / ``random_seed`` and ``init`` / ``initvals`` are the same argument under this
+    library's and PyMC's names; two values would leave one silently unused.
+    """
+    if value is not None and pymc_value is not None:
+        raise ValueError(f"{name} and {pymc_name} are the same argument: give one of them")
+    return pymc_value if value is None else value
+
+
+# What ``idata_kwargs`` may hold: the keys of PyMC's that mean something for a Gibbs run.
+IDATA_KWARGS = ("log_likelihood",)
+
+
+def check_idata_kwargs(idata_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return ``idata_kwargs`` as a dict after refusing keys the output does not take."""
+    if idata_kwargs is None:
+        return {}
+    if not isinstance(idata_kwargs, Mapping):
+        raise ValueError(f"idata_kwargs must be a mapping, got {idata_kwargs!r}")
+    unknown = sorted(set(idata_kwargs) - set(IDATA_KWARGS))
+    if unknown:
+        raise ValueError(
+            f"idata_kwargs: {unknown} not understood; the Gibbs output takes {list(IDATA_KWARGS)}"
+        )
+    if "log_likelihood" in idata_kwargs and not isinstance(idata_kwargs["log_likelihood"], bool):
+        raise ValueError(
+            f"idata_kwargs['log_likelihood'] must be True or False, got "
+            f"{idata_kwargs['log_likelihood']!r}"
+        )
+    return dict(idata_kwargs)
+
+
+def check_var_names(var_names: Any, available: Sequence[str]) -> list[str] | None:
+    """Return ``var_names`` as a list if every name is a posterior variable; raise otherwise.
+
+    ``None`` keeps every variable (PyMC's default). A single string is refused rather than
+    read as a list of its letters.
+    """
+    if var_names is None:
+        return None
+    if isinstance(var_names, str) or not isinstance(var_names, Sequence):
+        raise ValueError(f"var_names must be a list of names, got {var_names!r}")
+    unknown = [v for v in var_names if v not in available]
+    if unknown:
+        raise ValueError(
+            f"var_names: {unknown} not among this model's posterior variables {list(available)}"
+        )
+    if not var_names:
+        raise ValueError("var_names is empty: give at least one posterior variable")
+    return list(var_names)
 
 
 def check_dtype(dtype: Any) -> np.dtype:

@@ -28,7 +28,14 @@ import pandas as pd
 
 from gibbs.data import HierarchicalData, numeric_column
 
-__all__ = ["ParsedFormula", "from_formula", "is_formula", "parse_formula"]
+__all__ = [
+    "ParsedFormula",
+    "evaluate_term",
+    "formula_offset",
+    "from_formula",
+    "is_formula",
+    "parse_formula",
+]
 
 
 class ParsedFormula(NamedTuple):
@@ -121,7 +128,7 @@ def parse_formula(
             f"formula {formula!r}: {', '.join(both)} is both the response and a predictor; "
             "the outcome would be fitted exactly by itself"
         )
-    offset = _offset(full_formula, data)
+    offset = formula_offset(full_formula, data)
     groups = description.group_terms
     if not groups:
         raise _unsupported(formula, "there is no group term such as (1 | county)")
@@ -236,28 +243,33 @@ def _is_offset(term: str) -> bool:
     return term.replace(" ", "").startswith("offset(") and term.rstrip().endswith(")")
 
 
-def _offset(formula: str, data: pd.DataFrame) -> np.ndarray | None:
-    """Evaluate the ``offset(expr)`` terms of ``formula`` on ``data`` and add them up."""
+def evaluate_term(expr: str, data: pd.DataFrame, what: str) -> np.ndarray:
+    """Return one numeric column: a column of ``data`` or an expression formulae evaluates.
+
+    ``what`` names the term in errors (``"the offset offset(np.log(x))"``, ``"predictor x"``).
+    """
     import formulae
 
+    if expr in data.columns:
+        return numeric_column(data, expr, what)
+    try:
+        # formulae evaluates a response with transformations (np.log(x), x / 12, ...).
+        design = formulae.design_matrices(f"{expr} ~ 1", data, na_action="error")
+    except Exception as exc:  # formulae raises its own evaluation errors
+        raise ValueError(f"{what} does not evaluate on the data: {exc}") from exc
+    values = np.asarray(design.response.design_matrix, dtype=float)
+    if values.ndim == 2 and values.shape[1] != 1:
+        raise ValueError(f"{what} is not one column")
+    return values.ravel()
+
+
+def formula_offset(formula: str, data: pd.DataFrame) -> np.ndarray | None:
+    """Evaluate the ``offset(expr)`` terms of ``formula`` on ``data`` and add them up."""
     rhs = formula.split("~", 1)[1]
     total = None
     for term in (t for t in _top_level_terms(rhs) if _is_offset(t)):
         expr = term.strip()[len("offset(") : -1].strip()
-        if expr in data.columns:
-            values = numeric_column(data, expr, "offset")
-        else:
-            try:
-                # formulae evaluates a response with transformations (np.log(x), x / 12, ...).
-                design = formulae.design_matrices(f"{expr} ~ 1", data, na_action="error")
-            except Exception as exc:  # formulae raises its own evaluation errors
-                raise ValueError(
-                    f"formula {formula!r}: the offset {term} does not evaluate on the data: {exc}"
-                ) from exc
-            values = np.asarray(design.response.design_matrix, dtype=float)
-            if values.ndim == 2 and values.shape[1] != 1:
-                raise ValueError(f"formula {formula!r}: the offset {term} is not one column")
-            values = values.ravel()
+        values = evaluate_term(expr, data, f"formula {formula!r}: the offset {term}")
         total = values if total is None else total + values
     return total
 

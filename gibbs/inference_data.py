@@ -2,7 +2,9 @@
 
 Variable names, dims and coords are shared with the PyMC twins (``reference_models``), so the two
 ``InferenceData`` objects line up name by name: ``alpha[group_dim]``, ``beta[x_coef]``,
-``gamma[u_coef]``, ``sigma_y``, ``sigma_alpha``, and the observed ``y[obs_id]``.
+``gamma[u_coef]``, ``sigma_y``, ``sigma_alpha``, and the observed ``y[obs_id]``, which
+:func:`gibbs.sample` renames after the outcome (``log_radon``), as PyMC names it after its
+variable.
 """
 
 from __future__ import annotations
@@ -15,10 +17,31 @@ import numpy as np
 from gibbs.data import HierarchicalData
 from gibbs.families import binomial_loglik, success_probability
 
-__all__ = ["OBS_DIM", "model_dims", "to_inference_data"]
+__all__ = ["OBS_GROUPS", "OBS_DIM", "model_dims", "name_outcome", "to_inference_data"]
 
 OBS_DIM = "obs_id"
 _LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+# The groups that hold the outcome, one variable per row.
+OBS_GROUPS = ("observed_data", "log_likelihood", "posterior_predictive")
+
+
+def name_outcome(idata: Any, name: str) -> Any:
+    """Rename the outcome ``y`` after the data's outcome column in every group that holds it.
+
+    PyMC calls the observed variable, its pointwise log-likelihood and its replicated draws by
+    the likelihood's name; the Gibbs output does so with the column's name. A name that a group
+    already uses (a dim or a coordinate) keeps ``y``: renaming would merge two things.
+    """
+    if name == "y" or not name.isidentifier():
+        return idata
+    for group in OBS_GROUPS:
+        if group in idata.groups():
+            ds = getattr(idata, group)
+            if "y" in ds.data_vars and name not in ds.variables and name not in ds.dims:
+                setattr(idata, group, ds.rename({"y": name}))
+    return idata
 
 
 def model_dims(data: HierarchicalData) -> dict[str, list[str]]:

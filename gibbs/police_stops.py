@@ -60,8 +60,9 @@ class PoliceStops:
     Attributes
     ----------
     frame : DataFrame
-        One row per kept row: ``stops``, ``eth`` (black, hispanic, white), ``precinct`` (1..75)
-        and ``log_arrests`` (the offset).
+        One row per kept row: ``stops``, ``eth`` (black, hispanic, white),
+        ``precinct`` ("01" to "75", the labels of the data's groups) and ``log_arrests``
+        (the offset).
     data : HierarchicalData
         Groups the 75 precincts, no predictors, the offset set.
     factors : dict
@@ -130,7 +131,9 @@ def load_police_stops(
         {
             "stops": np.asarray(d["stops"], float),
             "eth": pd.Categorical(np.asarray(ETHNICITIES, dtype=object)[eth - 1], ETHNICITIES),
-            "precinct": np.asarray(d["precint"], int),
+            # Zero-padded labels sort as numbers do: the formula and the data paths (and the
+            # goldens) then name the precincts alike.
+            "precinct": pd.Series(np.asarray(d["precint"], int)).astype(str).str.zfill(2),
             "log_arrests": _offsets(d["offeset"]),
         }
     )
@@ -148,7 +151,7 @@ def load_police_stops(
         )
     frame = frame[~zero].reset_index(drop=True)
     data = HierarchicalData.from_dataframe(
-        frame.assign(precinct=frame["precinct"].astype(str).str.zfill(2)),
+        frame,
         y="stops",
         group="precinct",
         offset="log_arrests",

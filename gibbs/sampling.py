@@ -7,13 +7,22 @@ from typing import Any
 
 import numpy as np
 
-from gibbs.arguments import as_seed, check_dtype, check_init, check_memory
+from gibbs.arguments import (
+    alias,
+    as_seed,
+    check_dtype,
+    check_idata_kwargs,
+    check_init,
+    check_memory,
+    check_var_names,
+)
 from gibbs.convergence import check as check_convergence
 from gibbs.data import HierarchicalData, check_conditioning
 from gibbs.driver import Progress, alpha_indices, check_lengths, run
 from gibbs.families import get_family
+from gibbs.inference_data import name_outcome
 from gibbs.priors import Priors, SlopesPriors
-from gibbs.spec import ModelSpec, specify
+from gibbs.spec import ModelSpec, as_spec, specify
 from gibbs.standardise import back_transform, plan
 from gibbs.streams import ChainStreams, chain_seed_sequences
 from gibbs.structures import as_blocks, implementation, structure_of
@@ -66,6 +75,10 @@ def sample(
     slopes: Sequence[str] | None = None,
     factors: Mapping[str, Any] | None = None,
     compute_convergence_checks: bool = True,
+    random_seed: int | np.random.SeedSequence | np.random.Generator | Sequence[int] | None = None,
+    initvals: Mapping[str, Any] | None = None,
+    var_names: Sequence[str] | None = None,
+    idata_kwargs: Mapping[str, Any] | None = None,
 ):
     """Sample the varying-intercept (or varying-slopes) model by Gibbs sampling.
 
@@ -105,10 +118,11 @@ def sample(
         Number of chains (updated together, vectorised in numpy).
     thin : int
         Keep every ``thin``-th iteration after warm-up.
-    seed : int, SeedSequence or sequence of them, optional
+    seed : int, SeedSequence, Generator or sequence of them, optional
         Master seed; chain k uses child k, so its draws do not depend on ``chains``. ``None``
         draws fresh entropy, recorded in the output's attributes. A list of ``chains`` seeds (as
-        PyMC's ``random_seed`` list) gives chain k seed k's own sequence.
+        PyMC's ``random_seed`` list) gives chain k seed k's own sequence. A ``Generator`` gives
+        one integer drawn from it (it advances), as in PyMC.
     init : mapping, optional
         Initial values overriding the over-dispersed defaults.
     progressbar : bool
@@ -140,6 +154,15 @@ def sample(
         (:mod:`gibbs.convergence`), store the report in ``posterior.attrs["convergence"]`` and
         warn (:class:`gibbs.convergence.ConvergenceWarning`) if R-hat > 1.01 or an ESS is below
         100 per chain, naming the worst parameters. ``False`` skips it, as in PyMC.
+    random_seed, initvals : optional
+        PyMC's names for ``seed`` and ``init`` (give one of each pair).
+    var_names : list of str, optional
+        Keep only these posterior variables (PyMC's ``var_names``); checked before sampling.
+        The pointwise log-likelihood and replicated data are computed from every parameter
+        whatever is kept.
+    idata_kwargs : mapping, optional
+        PyMC's ``idata_kwargs``; ``{"log_likelihood": False}`` is ``log_likelihood=False``
+        (the only key a Gibbs run takes: any other is refused).
     factors : mapping of str to array_like, optional
         Further grouping factors, one label per row each: a factor constant
         within every group is nested above the groups (``{"state": ...}`` for house < county <
@@ -154,37 +177,26 @@ def sample(
         slopes also gamma_slope and the correlations rho_alpha),
         ``sample_stats`` (lp),
         ``log_likelihood``, ``observed_data``, ``constant_data`` and optionally
-        ``posterior_predictive``; attributes record scheme, priors, seed and version.
+        ``posterior_predictive``, the outcome named after its column (``y`` for arrays);
+        attributes record scheme, priors, seed and version.
 
     Raises
     ------
     ValueError
         For an unknown scheme, bad sizes, or priors that leave the posterior improper.
     """
-    if isinstance(data_or_formula, ModelSpec):
-        given = {
-            "priors": priors,
-            "data": data,
-            "trials": trials,
-            "slopes": slopes,
-            "factors": factors,
-        }
-        extra = [k for k, v in given.items() if v is not None] + ["family"] * (family != "gaussian")
-        if extra:
-            raise ValueError(
-                f"a ModelSpec already fixes the model: pass {', '.join(extra)} to gibbs.specify"
-            )
-        spec = data_or_formula
-    else:
-        spec = specify(
-            data_or_formula,
-            data,
-            family=family,
-            priors=priors,
-            slopes=slopes,
-            factors=factors,
-            trials=trials,
-        )
+    seed = alias("seed", seed, "random_seed", random_seed)
+    init = alias("init", init, "initvals", initvals)
+    log_likelihood = check_idata_kwargs(idata_kwargs).get("log_likelihood", log_likelihood)
+    spec = as_spec(
+        data_or_formula,
+        data,
+        family=family,
+        priors=priors,
+        slopes=slopes,
+        factors=factors,
+        trials=trials,
+    )
     schemes = spec.schemes()
     scheme = spec.default_scheme if scheme is None else scheme
     if scheme not in schemes:
@@ -192,7 +204,7 @@ def sample(
             f"unknown scheme {scheme!r} for the {spec.family.name} family; choose one of "
             f"{sorted(schemes)}"
         )
-    return sample_spec(
+    idata = sample_spec(
         spec,
         schemes[scheme],
         scheme,
@@ -208,7 +220,14 @@ def sample(
         log_likelihood=log_likelihood,
         posterior_predictive=posterior_predictive,
         compute_convergence_checks=compute_convergence_checks,
+        var_names=var_names,
     )
+    if isinstance(data_or_formula, str):
+        # gibbs.predict re-reads new rows with the fit's formula.
+        idata.posterior.attrs["formula"] = data_or_formula
+        if isinstance(trials, str):
+            idata.posterior.attrs["trials_column"] = trials
+    return idata
 
 
 def sample_spec(
@@ -228,12 +247,17 @@ def sample_spec(
     log_likelihood: bool = True,
     posterior_predictive: bool = False,
     compute_convergence_checks: bool = True,
+    var_names: Sequence[str] | None = None,
 ):
     """Run a sweep of blocks on a :class:`gibbs.spec.ModelSpec` and return its InferenceData."""
     check_lengths(draws, tune, chains, thin)
     dtype = check_dtype(dtype)
     check_init(init)
     seed = as_seed(seed, chains)
+    if var_names is not None:
+        var_names = check_var_names(
+            var_names, _posterior_names(spec, sweep, label, init, chains, store_alpha, dtype)
+        )
     user_spec, std = spec, plan(spec)
     if std is not None:
         if init:
@@ -284,9 +308,36 @@ def sample_spec(
     if wanted.size != keep_alpha.size:
         dim = spec.data.group_dim
         idata.posterior = idata.posterior.isel({dim: wanted})
+    if var_names is not None:
+        idata.posterior = idata.posterior[var_names]
     if compute_convergence_checks:
         check_convergence(idata)
-    return idata
+    return name_outcome(idata, user_spec.data.y_name)
+
+
+def _posterior_names(spec, sweep, label, init, chains, store_alpha, dtype) -> list[str]:
+    """Return the posterior variables a run of ``spec`` gives, from one throwaway sweep.
+
+    Each structure names its output in its own ``to_idata``; one sweep on a stream of its own
+    is the one source of truth, and costs a sweep, not a run (same chains: ``init`` may hold
+    one value per chain).
+    """
+    probe = sample_spec(
+        spec,
+        sweep,
+        label,
+        draws=1,
+        tune=0,
+        chains=chains,
+        seed=np.random.SeedSequence(0),
+        init=init,
+        progressbar=False,
+        store_alpha=store_alpha,
+        dtype=dtype,
+        log_likelihood=False,
+        compute_convergence_checks=False,
+    )
+    return list(probe.posterior.data_vars)
 
 
 def _check_output_memory(spec, keep_alpha, draws, chains, dtype, log_likelihood, predictive):

@@ -21,7 +21,7 @@ from gibbs.kernels.factors import Factor
 from gibbs.priors import Priors, SlopesPriors, named_priors
 from gibbs.structures import Implementation, implementation, structure_of
 
-__all__ = ["ModelSpec", "specify"]
+__all__ = ["ModelSpec", "as_spec", "specify"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,3 +178,36 @@ def specify(
         priors=priors,
         factor_labels=labels,
     )
+
+
+def as_spec(
+    data_or_formula: Any,
+    data: Any = None,
+    *,
+    family: str | Family = "gaussian",
+    priors: Any = None,
+    slopes: Sequence[str] | None = None,
+    factors: Mapping[str, Any] | None = None,
+    trials: str | int | None = None,
+) -> ModelSpec:
+    """Return a given :class:`ModelSpec` (refusing model arguments beside it), else specify one.
+
+    What :func:`gibbs.sample` and the twin fitters accept as their first arguments.
+    """
+    if not isinstance(data_or_formula, ModelSpec):
+        return specify(
+            data_or_formula,
+            data,
+            family=family,
+            priors=priors,
+            slopes=slopes,
+            factors=factors,
+            trials=trials,
+        )
+    given = {"priors": priors, "data": data, "trials": trials, "slopes": slopes, "factors": factors}
+    extra = [k for k, v in given.items() if v is not None] + ["family"] * (family != "gaussian")
+    if extra:
+        raise ValueError(
+            f"a ModelSpec already fixes the model: pass {', '.join(extra)} to gibbs.specify"
+        )
+    return data_or_formula

@@ -17,7 +17,7 @@ from reference_models.factors_twin import (
     factors_var_names,
     fit_factors_reference,
 )
-from reference_models.fit import fit_reference
+from reference_models.intercepts_reference import fit_intercepts_reference
 from reference_models.parameterization import choose_parameterization
 from reference_models.slopes_twin import build_slopes_twin, fit_slopes_reference, slopes_var_names
 from reference_models.spec_twin import build_spec_twin, fit_spec_reference, spec_var_names
@@ -45,7 +45,7 @@ class Reference:
 
 REFERENCES: dict[str, Reference] = {
     "intercepts": Reference(
-        fit=lambda spec, sampler, parameterization, **kw: fit_reference(
+        fit=lambda spec, sampler, parameterization, **kw: fit_intercepts_reference(
             spec.data,
             spec.priors,
             sampler,

@@ -155,3 +155,17 @@ def test_decide_uses_the_welch_satterthwaite_t():
     assert 0.01 < few.table.loc["x", "p_mean"] < 0.05
     golden = decide(summary(3.0, None), summary(0.0, None), **kw)
     assert golden.table.loc["x", "p_mean"] == pytest.approx(0.0027, abs=1e-4)
+
+
+def test_default_leaves_out_the_references_auxiliary_variables():
+    # A non-centered twin carries alpha_z, which the Gibbs output has not: by default the
+    # variables of the sampler under test are compared.
+    rng = np.random.default_rng(5)
+    twin = _posterior(2).assign(alpha_z=(("chain", "draw"), rng.standard_normal((4, 2000))))
+    c = compare_posteriors(_posterior(1), twin)
+    assert c.verdict == "agree", str(c)
+    assert "alpha_z" not in " ".join(c.table.index)
+    # Negative control: a variable of the sampler under test that the reference lacks is
+    # still a reason not to decide.
+    c = compare_posteriors(twin, _posterior(1))
+    assert c.verdict == "inconclusive" and "alpha_z missing" in c.reasons[0]

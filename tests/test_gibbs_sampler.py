@@ -61,9 +61,9 @@ def test_inference_data_layout(radon):
     assert list(post["beta"].x_coef.values) == ["floor"]
     assert list(post["gamma"].u_coef.values) == ["intercept", "log_uranium"]
     assert post["sigma_y"].shape == (3, 30)
-    assert idata.log_likelihood["y"].shape == (3, 30, 919)
-    assert idata.posterior_predictive["y"].shape == (3, 30, 919)
-    assert idata.observed_data["y"].shape == (919,)
+    assert idata.log_likelihood["log_radon"].shape == (3, 30, 919)
+    assert idata.posterior_predictive["log_radon"].shape == (3, 30, 919)
+    assert idata.observed_data["log_radon"].shape == (919,)
     assert set(idata.constant_data.data_vars) == {"X", "group", "U"}
     assert idata.sample_stats["lp"].shape == (3, 30)
     attrs = post.attrs
@@ -76,7 +76,7 @@ def test_inference_data_layout(radon):
     a = post["alpha"].values[0, 0, radon.group] + post["beta"].values[0, 0, 0] * radon.X[:, 0]
     s = post["sigma_y"].values[0, 0]
     expected = -0.5 * np.log(2 * np.pi * s**2) - 0.5 * ((radon.y - a) / s) ** 2
-    np.testing.assert_allclose(idata.log_likelihood["y"].values[0, 0], expected)
+    np.testing.assert_allclose(idata.log_likelihood["log_radon"].values[0, 0], expected)
 
 
 def test_memory_options(radon):

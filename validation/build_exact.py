@@ -1,0 +1,105 @@
+"""Build the shipped exact reference posteriors (2-D quadrature, :mod:`reference_models.exact`).
+
+Usage: python -m validation.build_exact [NAME ...]   (default: all of :data:`EXACT`)
+
+Each file in ``validation/goldens/exact/`` has the golden format (``validation.golden.load``
+reads it; ``compare_posteriors`` takes it in place of NUTS draws): per scalar the exact mean,
+sd, 5% and 95% quantiles, as "MCSE" the change between the two quadrature grids, no ESS (the
+reference is not a sample), and provenance: method, grids, convergence, data summary, priors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+from validation.golden import FORMAT, Golden, data_summary, load
+
+__all__ = ["EXACT", "exact_path", "load_exact", "main"]
+
+EXACT_DIR = Path(__file__).resolve().parent / "goldens" / "exact"
+
+
+def _radon(model: str) -> Callable:
+    def data():
+        from gibbs.datasets import load_radon
+        from validation.build_goldens import MODELS
+
+        return load_radon(**MODELS[model])
+
+    return data
+
+
+# name -> (data, description); Gelman & Hill's priors (flat locations, uniform scales).
+EXACT: dict[str, tuple[Callable, str]] = {
+    f"radon_{m}": (_radon(m), f"radon Minnesota, ARM preparation (ArviZ copy), model {m}")
+    for m in ("M0", "M1", "M2")
+}
+
+
+def exact_path(name: str) -> Path:
+    """Path of a shipped exact reference."""
+    if name not in EXACT:
+        raise KeyError(f"no exact reference {name!r}; shipped: {sorted(EXACT)}")
+    return EXACT_DIR / f"{name}.json"
+
+
+def load_exact(name: str) -> Golden:
+    """Load a shipped exact reference (a :class:`validation.golden.Golden`)."""
+    return load(exact_path(name))
+
+
+def _number(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def build(name: str) -> Path:
+    """Compute one exact reference and write it."""
+    import numpy as np
+
+    from reference_models.exact import exact_posterior
+
+    make, description = EXACT[name]
+    data = make()
+    exact = exact_posterior(data, description=description)
+    provenance = {
+        **exact.provenance,
+        "seed": None,  # nothing random: the quadrature is deterministic
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "numpy": np.__version__,
+        "data_summary": data_summary(data),
+    }
+    params = {
+        idx: {k: _number(v) for k, v in row.items()}
+        for idx, row in exact.summary.to_dict(orient="index").items()
+    }
+    path = exact_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "format": FORMAT,
+        "provenance": provenance,
+        "var_names": exact.var_names,
+        "parameters": params,
+    }
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the named exact references (all by default)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", default=sorted(EXACT))
+    args = parser.parse_args(argv)
+    for name in args.names:
+        path = build(name)
+        conv = json.loads(path.read_text())["provenance"]["convergence"]
+        print(f"{name}: {path} (largest change between grids {conv['max_change_over_sd']:.1e} sd)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
