@@ -157,3 +157,26 @@ def test_geweke_on_a_design_and_on_group_sizes(tmp_path, capsys):
     assert main([*args, "--design", "unbalanced"]) == 0
     assert main([*args, "--group-sizes", "1,x"]) == 2
     assert "--group-sizes takes integers" in capsys.readouterr().err
+
+
+def test_quiet_silences_pymc_logs_and_warnings_and_restores_them(caplog):
+    import logging
+    import warnings
+
+    from validation.cli import _quiet
+
+    pymc_log = logging.getLogger("pymc")
+    before = pymc_log.level
+    with caplog.at_level(logging.INFO, logger="pymc"), warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        with _quiet(True):
+            pymc_log.info("Auto-assigning NUTS sampler...")
+            warnings.warn("not converged", UserWarning, stacklevel=1)
+        quiet_records, quiet_warnings = len(caplog.records), len(w)
+        # Negative control: without --quiet both come through.
+        with _quiet(False):
+            pymc_log.info("Auto-assigning NUTS sampler...")
+            warnings.warn("not converged", UserWarning, stacklevel=1)
+    assert (quiet_records, quiet_warnings) == (0, 0)
+    assert len(caplog.records) == 1 and len(w) == 1
+    assert pymc_log.level == before

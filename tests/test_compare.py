@@ -169,3 +169,11 @@ def test_default_leaves_out_the_references_auxiliary_variables():
     # still a reason not to decide.
     c = compare_posteriors(twin, _posterior(1))
     assert c.verdict == "inconclusive" and "alpha_z missing" in c.reasons[0]
+
+
+def test_report_numbers_keep_a_decimal_where_four_digits_would_round_it_away():
+    from validation.report import number
+
+    # Two LOO elpds that .4g would print alike.
+    assert number(-1064.74) == "-1064.7" and number(-1065.21) == "-1065.2"
+    assert number(0.001234) == "0.001234" and number(3.14159) == "3.142"

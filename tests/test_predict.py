@@ -121,15 +121,12 @@ def test_fitted_groups_keep_their_draws_and_new_groups_can_be_refused(radon_fit)
     )
 
 
-@pytest.mark.parametrize("row_term, verdict", [(True, "agree"), (False, "disagree")])
-def test_poisson_predictions_for_a_new_precinct_match_pymc(row_term, verdict):
-    """The negative control leaves out the row-level term epsilon of the prediction."""
-    import pymc as pm
-
+@pytest.fixture(scope="module")
+def police_fit():
     from gibbs.police_stops import POLICE_STOPS_FORMULA, load_police_stops
 
     stops = load_police_stops(quiet=True)
-    idata = gibbs.sample(
+    return gibbs.sample(
         POLICE_STOPS_FORMULA,
         data=stops.frame,
         family="poisson",
@@ -137,6 +134,14 @@ def test_poisson_predictions_for_a_new_precinct_match_pymc(row_term, verdict):
         progressbar=False,
         log_likelihood=False,
     )
+
+
+@pytest.mark.parametrize("row_term, verdict", [(True, "agree"), (False, "disagree")])
+def test_poisson_predictions_for_a_new_precinct_match_pymc(police_fit, row_term, verdict):
+    """The negative control leaves out the row-level term epsilon of the prediction."""
+    import pymc as pm
+
+    idata = police_fit
     new = pd.DataFrame(
         {
             "eth": ["black", "white", "hispanic", "white"],

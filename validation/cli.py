@@ -7,8 +7,11 @@ is not built yet.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from gibbs.families import FAMILY
@@ -939,10 +942,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _quiet(on: bool):
+    """With ``--quiet``: no warnings and no log lines from PyMC, PyTensor or nutpie.
+
+    Only the verdict line and errors remain; the loggers' levels are restored afterwards.
+    """
+    if not on:
+        yield
+        return
+    loggers = [logging.getLogger(n) for n in ("pymc", "pytensor", "nutpie", "arviz")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    import warnings
-
     # PyTensor warns on every compile that pip's numpy BLAS is not linked: noise for our users.
     warnings.filterwarnings("ignore", message=".*PyTensor could not link to a BLAS.*")
     warnings.filterwarnings("ignore", message=".*ArviZ is undergoing a major refactor.*")
@@ -952,7 +975,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from validation.run_folder import RunMismatch
 
     try:
-        return args.func(args)
+        with _quiet(getattr(args, "quiet", False)):
+            return args.func(args)
     except RunMismatch as exc:
         print(f"gibbs-suite {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_RUN_FOLDER

@@ -221,16 +221,26 @@ def run_compare(
             comparison.verdict = "inconclusive"
     # A golden is a stored summary: no draws, no pointwise log-likelihood to show beside Gibbs.
     fits = {"gibbs": g} if found is not None else {"gibbs": g, "nuts": r}
+    _say(f"pooling baselines: complete and no pooling ({spec.family.baseline})", quiet)
+    start = time.perf_counter()
     baselines, npf = _baselines(data, g, spec.family)
+    _say(f"pooling baselines: {time.perf_counter() - start:.1f} s", quiet)
     loo = _loo_table(fits)
     from validation.predictive import loo_table
 
     pooling_loo = None
     if no_pooling_fits is None:
         pooling_engine = reference if reference in ("pymc", "nutpie") else "nutpie"
+        _say(
+            f"PSIS-LOO of the Bayesian pooling baselines: fitting complete and no pooling "
+            f"({pooling_engine})",
+            quiet,
+        )
+        start = time.perf_counter()
         pooling_loo = loo_table(data, sampler=pooling_engine, seed=seed, multilevel=g)[
             ["rank", "elpd_loo", "p_loo", "elpd_diff", "dse", "pareto_k>0.7"]
         ]
+        _say(f"PSIS-LOO of the pooling baselines: {time.perf_counter() - start:.1f} s", quiet)
     else:
         _say(f"(PSIS-LOO against the Bayesian pooling baselines: {no_pooling_fits})", quiet)
     if not quiet:

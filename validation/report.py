@@ -12,7 +12,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["write_report"]
+__all__ = ["number", "write_report"]
+
+
+def number(v: float) -> str:
+    """Format a table entry: four significant digits, and at least one decimal from 100 up.
+
+    With ``.4g`` alone two LOO elpds of -1064.7 and -1065.2 both read -1065.
+    """
+    return f"{v:.1f}" if abs(v) >= 100 else f"{v:.4g}"
 
 
 def _png(fig) -> str:
@@ -99,10 +107,10 @@ def write_report(
         + html.escape(json.dumps(_jsonable(settings), indent=2))
         + "</pre>",
         "<h3>Parameters, worst first (|z| in Monte Carlo standard errors)</h3>",
-        comparison.summary_table(max_rows=None).to_html(float_format=lambda v: f"{v:.4g}"),
+        comparison.summary_table(max_rows=None).to_html(float_format=number),
     ]
     for name, table in tables.items():
-        parts += [f"<h3>{html.escape(name)}</h3>", table.to_html(float_format=lambda v: f"{v:.4g}")]
+        parts += [f"<h3>{html.escape(name)}</h3>", table.to_html(float_format=number)]
     for fig, caption in figures:
         parts.append(
             f"<figure><img src='data:image/png;base64,{_png(fig)}' style='max-width:100%'>"
