@@ -224,7 +224,8 @@ def run_compare(
     _say(f"pooling baselines: complete and no pooling ({spec.family.baseline})", quiet)
     start = time.perf_counter()
     baselines, npf = _baselines(data, g, spec.family)
-    _say(f"pooling baselines: {time.perf_counter() - start:.1f} s", quiet)
+    if time.perf_counter() - start > 1.0:  # the least-squares fits take milliseconds
+        _say(f"pooling baselines: {time.perf_counter() - start:.1f} s", quiet)
     loo = _loo_table(fits)
     from validation.predictive import loo_table
 
