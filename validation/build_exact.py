@@ -25,7 +25,7 @@ EXACT_DIR = Path(__file__).resolve().parent / "goldens" / "exact"
 
 
 def _radon(model: str) -> Callable:
-    def data():
+    def data(data_dir=None):  # the ArviZ copy: no files needed
         from gibbs.datasets import load_radon
         from validation.build_goldens import MODELS
 
@@ -34,10 +34,49 @@ def _radon(model: str) -> Callable:
     return data
 
 
-# name -> (data, description); Gelman & Hill's priors (flat locations, uniform scales).
-EXACT: dict[str, tuple[Callable, str]] = {
-    f"radon_{m}": (_radon(m), f"radon Minnesota, ARM preparation (ArviZ copy), model {m}")
-    for m in ("M0", "M1", "M2")
+def _posteriordb(model: str) -> Callable:
+    def data(data_dir=None):  # the survey files (GIBBS_SUITE_RADON_DIR by default)
+        from gibbs.posteriordb import load_radon_mn
+
+        return load_radon_mn(model, data_dir)
+
+    return data
+
+
+def _no_priors():
+    return None  # the data's default: Gelman & Hill's
+
+
+def _posteriordb_priors():
+    from gibbs.posteriordb import posteriordb_priors
+
+    return posteriordb_priors()
+
+
+_POSTERIORDB = (
+    "radon_partially_pooled",
+    "radon_variable_intercept",
+    "radon_hierarchical_intercept",
+)
+# name -> (data(data_dir=None), priors(), description).
+EXACT: dict[str, tuple[Callable, Callable, str]] = {
+    **{
+        f"radon_{m}": (
+            _radon(m),
+            _no_priors,
+            f"radon Minnesota, ARM preparation (ArviZ copy), model {m}, Gelman & Hill's priors",
+        )
+        for m in ("M0", "M1", "M2")
+    },
+    **{
+        f"radon_mn-{m}": (
+            _posteriordb(m),
+            _posteriordb_priors,
+            f"posteriordb radon_mn-{m} (its preparation of the survey files; half-normal(0, 1) "
+            "scales, normal(0, 10) locations)",
+        )
+        for m in _POSTERIORDB
+    },
 }
 
 
@@ -63,9 +102,9 @@ def build(name: str) -> Path:
 
     from reference_models.exact import exact_posterior
 
-    make, description = EXACT[name]
+    make, priors, description = EXACT[name]
     data = make()
-    exact = exact_posterior(data, description=description)
+    exact = exact_posterior(data, priors(), description=description)
     provenance = {
         **exact.provenance,
         "seed": None,  # nothing random: the quadrature is deterministic
