@@ -81,3 +81,21 @@ def test_a_broken_marginal_sampler_disagrees_with_the_exact_reference():
     idata = sample_sweep(data, broken.sweep, "broken", seed=3, progressbar=False)
     c = compare_posteriors(idata, load_exact("radon_M2"), NAMES, labels=("broken", "exact"))
     assert c.verdict == "disagree", str(c)
+
+
+def test_posteriordb_radon_mn_is_arms_houses_in_its_own_preparation(radon_dir):
+    from gibbs.datasets import load_radon
+    from gibbs.posteriordb import load_radon_mn, radon_mn_frame
+
+    frame = radon_mn_frame(radon_dir)
+    assert len(frame) == 919 and frame["county"].nunique() == 85
+    # The same houses as ARM's Minnesota subset: ARM logs max(activity, 0.1), posteriordb
+    # activity + 0.1.
+    activity = np.exp(frame["log_radon"].to_numpy()) - 0.1
+    arm = np.exp(load_radon().y)
+    np.testing.assert_allclose(np.sort(np.maximum(activity, 0.1)), np.sort(arm), rtol=1e-9)
+    assert not np.allclose(np.sort(frame["log_radon"]), np.sort(load_radon().y))
+    data = load_radon_mn("radon_hierarchical_intercept", radon_dir)
+    assert data.x_names == ("floor_measure",) and data.u_names == ("intercept", "log_uppm")
+    with pytest.raises(ValueError, match="unknown posteriordb radon model"):
+        load_radon_mn("radon_pooled", radon_dir)
