@@ -177,3 +177,26 @@ def test_report_numbers_keep_a_decimal_where_four_digits_would_round_it_away():
     # Two LOO elpds that .4g would print alike.
     assert number(-1064.74) == "-1064.7" and number(-1065.21) == "-1065.2"
     assert number(0.001234) == "0.001234" and number(3.14159) == "3.142"
+
+
+def test_report_page_leads_with_the_verdict_and_the_worst_parameters(tmp_path):
+    import arviz as az
+
+    from validation.report import write_report
+
+    a, b = _posterior(1), _posterior(2, shift=0.15)
+    c = compare_posteriors(a, b, labels=("gibbs", "nuts"))
+    page = write_report(
+        tmp_path,
+        title="t",
+        settings={"dataset": "constructed", "draws": 2000, "nested": {"k": 1}},
+        comparison=c,
+        idatas={"gibbs": az.convert_to_inference_data(a)},
+        tables={},
+        figures=[],
+        numbers={},
+    ).read_text()
+    assert page.index("Verdict: DISAGREE") < page.index("largest |z|") < page.index("<details")
+    assert "QQ plot of the z-scores" in page and "traces and rank histograms" in page
+    assert "onclick='sortTable(this)'" in page and 'id="all-parameters"' in page
+    assert "<th>draws</th><td>2000</td>" in page and "{&quot;k&quot;: 1}" in page

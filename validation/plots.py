@@ -8,7 +8,7 @@ import numpy as np
 
 from gibbs.data import HierarchicalData
 
-__all__ = ["forest_plot", "rank_plot", "shrinkage_plot"]
+__all__ = ["forest_plot", "rank_plot", "shrinkage_plot", "worst_traces", "z_qq_plot"]
 
 
 def _figure(width: float = 7.0, height: float = 4.5):
@@ -155,3 +155,72 @@ def stats_binom_interval(n: int, p: float) -> tuple[float, float]:
     from scipy import stats as sps
 
     return float(sps.binom.ppf(0.005, n, p)), float(sps.binom.ppf(0.995, n, p))
+
+
+def z_qq_plot(table) -> tuple[Any, str]:
+    """Every z-score of a comparison against the standard normal's quantiles.
+
+    Two samplers of one posterior give points on the diagonal; a bug bends the tail away from
+    it. The grey band is the pointwise 99% range of the order statistics under agreement.
+    """
+    from scipy import stats as sps
+
+    z = np.sort(
+        np.concatenate([table[c].to_numpy(float) for c in table.columns if c.startswith("z_")])
+    )
+    z = z[np.isfinite(z)]
+    m = z.size
+    p = (np.arange(1, m + 1) - 0.5) / m
+    q = sps.norm.ppf(p)
+    # Order statistic k of m uniforms is Beta(k, m + 1 - k): its 99% range, mapped to z.
+    k = np.arange(1, m + 1)
+    lo = sps.norm.ppf(sps.beta.ppf(0.005, k, m + 1 - k))
+    hi = sps.norm.ppf(sps.beta.ppf(0.995, k, m + 1 - k))
+    fig, ax = _figure(5.0, 5.0)
+    ax.fill_between(q, lo, hi, color="0.85", label="99% range under agreement")
+    ax.plot(q, z, ".", ms=3, color="tab:blue", label=f"{m} z-scores")
+    ax.axline((0, 0), slope=1, color="0.4", lw=0.8)
+    ax.set_xlabel("standard normal quantile")
+    ax.set_ylabel("z-score (Monte Carlo standard errors)")
+    ax.set_title("z-scores of every compared quantity")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    caption = (
+        "QQ plot of the z-scores of all means, sds and quantiles against the normal: near the "
+        "diagonal when the two posteriors agree. The z-scores of parameters that share a "
+        "coefficient (every alpha moves with gamma) are correlated, so the whole curve can sit "
+        "a little off the diagonal; the band, for independent z-scores, is a guide, not the test "
+        "(the verdict is Holm's)."
+    )
+    return fig, caption
+
+
+def worst_traces(idata: Any, scalars: list[str], label: str = "Gibbs") -> tuple[Any, str]:
+    """Trace and rank plots, chain by chain, of the named scalars (``alpha[KOOCHICHING]``)."""
+    post = idata.posterior
+    rows = len(scalars)
+    fig, _ = _figure(9.0, 1.9 * rows + 0.6)
+    fig.clf()
+    axes = fig.subplots(rows, 2, squeeze=False)
+    for (ax_t, ax_r), name in zip(axes, scalars, strict=True):
+        var, _, coord = name.partition("[")
+        da = post[var]
+        if coord:
+            # Labels as flatten_scalars writes them ("a, b"), matched as strings by position.
+            labels = [s.strip() for s in coord[:-1].split(", ")]
+            dims = [d for d in da.dims if d not in ("chain", "draw")]
+            where = {
+                d: [str(v) for v in da.coords[d].values].index(lab)
+                for d, lab in zip(dims, labels, strict=True)
+            }
+            da = da.isel(where)
+        x = np.asarray(da.transpose("chain", "draw").values, float)
+        ranks = x.ravel().argsort().argsort().reshape(x.shape)
+        for c in range(x.shape[0]):
+            ax_t.plot(x[c], lw=0.4, alpha=0.8)
+            ax_r.hist(ranks[c], bins=20, histtype="step")
+        ax_t.set_title(f"{label}: {name}", fontsize=9)
+        ax_t.set_xlabel("draw")
+        ax_r.set_title("ranks by chain (flat when chains agree)", fontsize=9)
+    fig.tight_layout()
+    return fig, f"{label}: traces and rank histograms of the parameters with the largest |z|."

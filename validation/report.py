@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from validation.plots import worst_traces, z_qq_plot
+
 __all__ = ["number", "write_report"]
 
 
@@ -30,6 +32,52 @@ def _png(fig) -> str:
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+_STYLE = (
+    "body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
+    "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;"
+    "padding:2px 6px;text-align:right}th{cursor:pointer}figure{margin:1.5em 0}"
+    "figcaption{color:#555}summary{cursor:pointer;font-weight:bold;margin:1em 0}"
+    ".kv td{text-align:left}.agree{color:#1a7f37}.disagree,.inconclusive{color:#b42318}"
+)
+# Click a heading to sort its column (numbers as numbers), click again to reverse.
+_SORT_JS = (
+    "function sortTable(th){const t=th.closest('table'),i=[...th.parentNode.children]"
+    ".indexOf(th),b=t.tBodies[0],r=[...b.rows],d=th.dataset.d=th.dataset.d==='1'?'-1':'1';"
+    "const v=x=>{const s=x.cells[i].innerText,n=parseFloat(s);return isNaN(n)?s:n};"
+    "r.sort((x,y)=>(v(x)>v(y)?1:v(x)<v(y)?-1:0)*d);r.forEach(x=>b.appendChild(x))}"
+)
+
+
+def _figure_html(fig, caption: str) -> str:
+    return (
+        f"<figure><img src='data:image/png;base64,{_png(fig)}' style='max-width:100%'>"
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def _key_value_table(values: dict[str, Any]) -> str:
+    """Return a two-column HTML table; nested values as compact JSON."""
+    rows = []
+    for key, value in values.items():
+        text = value if isinstance(value, str) else json.dumps(_jsonable(value), default=str)
+        rows.append(f"<tr><th>{html.escape(str(key))}</th><td>{html.escape(text)}</td></tr>")
+    return "<table class='kv'>" + "".join(rows) + "</table>"
+
+
+def _convergence(idatas: dict[str, Any]) -> dict[str, Any]:
+    """Return the first posterior's convergence report (gibbs.sample stores it as JSON)."""
+    for idata in idatas.values():
+        raw = getattr(idata, "posterior", None) is not None and idata.posterior.attrs.get(
+            "convergence"
+        )
+        if raw:
+            try:
+                return json.loads(raw) if isinstance(raw, str) else dict(raw)
+            except (TypeError, ValueError):
+                return {"report": str(raw)}
+    return {}
 
 
 def _jsonable(value: Any) -> Any:
@@ -96,26 +144,40 @@ def write_report(
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title>",
-        "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
-        "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;"
-        "padding:2px 6px;text-align:right}figure{margin:1.5em 0}figcaption{color:#555}"
-        ".agree{color:#1a7f37}.disagree,.inconclusive{color:#b42318}</style></head><body>",
+        f"<style>{_STYLE}</style><script>{_SORT_JS}</script></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<h2 class='{comparison.verdict}'>Verdict: {comparison.verdict.upper()}</h2>",
         f"<pre>{html.escape(str(comparison))}</pre>",
-        "<h3>Settings</h3><pre>"
-        + html.escape(json.dumps(_jsonable(settings), indent=2))
-        + "</pre>",
-        "<h3>Parameters, worst first (|z| in Monte Carlo standard errors)</h3>",
-        comparison.summary_table(max_rows=None).to_html(float_format=number),
     ]
-    for name, table in tables.items():
-        parts += [f"<h3>{html.escape(name)}</h3>", table.to_html(float_format=number)]
+    table = comparison.table
+    if len(table):
+        parts += [
+            "<h3>The 10 parameters with the largest |z| (Monte Carlo standard errors)</h3>",
+            comparison.summary_table(10).to_html(float_format=number),
+            _figure_html(*z_qq_plot(table)),
+        ]
+        worst = list(comparison.summary_table(4).index)
+        for label, idata in idatas.items():
+            if "posterior" in idata.groups() and all(
+                w.partition("[")[0] in idata.posterior for w in worst
+            ):
+                parts.append(_figure_html(*worst_traces(idata, worst, label)))
+        parts += [
+            "<details><summary>All "
+            f"{len(table)} parameters (click a column heading to sort)</summary>",
+            comparison.summary_table(max_rows=None)
+            .to_html(float_format=number, table_id="all-parameters")
+            .replace("<th>", "<th onclick='sortTable(this)'>"),
+            "</details>",
+        ]
+    parts += ["<h3>Settings</h3>", _key_value_table(settings)]
+    convergence = _convergence(idatas)
+    if convergence:
+        parts += ["<h3>Convergence of the sampler under test</h3>", _key_value_table(convergence)]
+    for name, extra in tables.items():
+        parts += [f"<h3>{html.escape(name)}</h3>", extra.to_html(float_format=number)]
     for fig, caption in figures:
-        parts.append(
-            f"<figure><img src='data:image/png;base64,{_png(fig)}' style='max-width:100%'>"
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        )
+        parts.append(_figure_html(fig, caption))
     parts.append(
         "<p>Files: results.json (every number), "
         + ", ".join(f"posterior_{k}.nc" for k in idatas)
