@@ -32,3 +32,14 @@ def test_heldout_table_scores_multilevel_and_reports_unpredictable_rows():
     assert whole.loc["multilevel", "unpredictable_rows"] == 0
     small = table.loc["small-groups"]
     assert small.loc["multilevel", "lpd_per_row"] > small.loc["no pooling", "lpd_per_row"]
+
+
+def test_heldout_table_says_what_it_fits_before_each_scenario(monkeypatch):
+    import validation.predictive as predictive
+
+    # No fits: only the progress and the table's frame are exercised.
+    monkeypatch.setattr(predictive, "_fits", lambda train, sampler, seed: {})
+    said = []
+    table = heldout_table(load_radon(), sampler="nutpie", seed=0, progress=said.append)
+    assert [m.split(":")[0] for m in said] == ["held-out small-groups", "held-out whole-groups"]
+    assert table.empty and list(table.columns)[-1] == "rmse"

@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import sys
+import time
 import warnings
 from collections.abc import Sequence
 
@@ -449,8 +450,15 @@ def _cmd_predictive(args: argparse.Namespace) -> int:
 
     writable_folder(args.out)
     data = load_dataset(args)
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    start = time.perf_counter()
+    say(f"PSIS-LOO: fitting multilevel, complete and no pooling ({args.reference})")
     loo = loo_table(data, sampler=args.reference, seed=args.seed)
-    held = heldout_table(data, sampler=args.reference, seed=args.seed)
+    held = heldout_table(data, sampler=args.reference, seed=args.seed, progress=say)
+    say(f"predictive: {time.perf_counter() - start:.0f} s")
     with pd_options():
         print("PSIS-LOO (arviz.compare; higher elpd_loo is better):")
         print(
