@@ -950,9 +950,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NOISY_MODULES = r"(pymc|pytensor|arviz|nutpie|xarray|numpy|scipy|pandas|matplotlib)(\.|$)"
+
+
 @contextlib.contextmanager
 def _quiet(on: bool):
-    """With ``--quiet``: no warnings and no log lines from PyMC, PyTensor or nutpie.
+    """With ``--quiet``: no log lines or warnings from PyMC, PyTensor, nutpie or ArviZ.
 
     Only the verdict line and errors remain; the loggers' levels are restored afterwards.
     """
@@ -963,9 +966,14 @@ def _quiet(on: bool):
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.ERROR)
+    from gibbs.convergence import ConvergenceWarning
+
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            # Library noise and the convergence warning go; the suite's own notices of repaired
+            # run folders stay (nothing finished is lost, and the user is told so).
+            warnings.filterwarnings("ignore", category=ConvergenceWarning)
+            warnings.filterwarnings("ignore", module=_NOISY_MODULES)
             yield
     finally:
         for lg, level in zip(loggers, levels, strict=True):
