@@ -7,6 +7,7 @@ import pytest
 import gibbs
 from gibbs.sampling import sample_sweep
 from reference_models.exact import exact_posterior
+from tests.tiers import tiered
 from validation.build_exact import EXACT, load_exact
 from validation.build_goldens import GOLDENS, load_golden
 from validation.compare import compare_posteriors, decide
@@ -64,7 +65,11 @@ def test_nuts_golden_agrees_with_the_exact_reference(name):
     assert table.verdict == "agree", str(table)
 
 
-@pytest.mark.parametrize("case", sorted(EXACT), indirect=True)
+@pytest.mark.parametrize(
+    "case",
+    tiered(sorted(EXACT), {"radon_M2", "radon_mn-radon_hierarchical_intercept"}),
+    indirect=True,
+)
 def test_default_sampler_agrees_with_the_exact_reference(case, request):
     name = request.node.callspec.params["case"]
     data, priors = case
