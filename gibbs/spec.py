@@ -194,17 +194,10 @@ def as_spec(
 
     What :func:`gibbs.sample` and the twin fitters accept as their first arguments.
     """
+    model = {"priors": priors, "slopes": slopes, "factors": factors, "trials": trials}
     if not isinstance(data_or_formula, ModelSpec):
-        return specify(
-            data_or_formula,
-            data,
-            family=family,
-            priors=priors,
-            slopes=slopes,
-            factors=factors,
-            trials=trials,
-        )
-    given = {"priors": priors, "data": data, "trials": trials, "slopes": slopes, "factors": factors}
+        return specify(data_or_formula, data, family=family, **model)
+    given = {**model, "data": data}
     extra = [k for k, v in given.items() if v is not None] + ["family"] * (family != "gaussian")
     if extra:
         raise ValueError(
