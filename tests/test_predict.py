@@ -136,6 +136,7 @@ def police_fit():
     )
 
 
+@pytest.mark.slow  # make test keeps the radon checks; these two structures run in test-all
 @pytest.mark.parametrize("row_term, verdict", [(True, "agree"), (False, "disagree")])
 def test_poisson_predictions_for_a_new_precinct_match_pymc(police_fit, row_term, verdict):
     """The negative control leaves out the row-level term epsilon of the prediction."""
@@ -190,6 +191,7 @@ def slopes_fit():
     return gibbs.sample(formula, data=frame, seed=2, progressbar=False, log_likelihood=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("swapped, verdict", [(False, "agree"), (True, "disagree")])
 def test_varying_slopes_predictions_for_a_new_county_match_pymc(slopes_fit, swapped, verdict):
     """A new county's (intercept, slope) from N((U gamma, gamma_slope), Sigma); the negative
