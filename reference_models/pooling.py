@@ -36,9 +36,11 @@ __all__ = [
     "ClassicalFit",
     "complete_pooling",
     "complete_pooling_glm",
+    "complete_pooling_posterior",
     "indicator_variables",
     "no_pooling",
     "no_pooling_glm",
+    "no_pooling_posterior",
     "pooling_baselines",
 ]
 
@@ -288,6 +290,56 @@ def indicator_variables_model(data: HierarchicalData):
         sigma = pm.HalfFlat("sigma_y")
         pm.Normal("y", mu=mu, sigma=sigma, observed=data.y, dims="obs_id")
     return model
+
+
+def complete_pooling_posterior(data: HierarchicalData, seed=None, draws: int = 1000):
+    """Draw the posterior of :func:`complete_pooling_model` exactly, by Gibbs (no NUTS).
+
+    Same model and priors (flat coefficients, uniform sigma_y), same variable names
+    (``gamma``, ``beta``, ``sigma_y``) and the pointwise log-likelihood
+    (:func:`gibbs.regression.sample_regression`).
+    """
+    from gibbs.regression import sample_regression
+
+    q = data.q
+    D = np.column_stack([data.U[data.group], data.X])
+    groups = {"gamma": ("u_coef", list(data.u_names), slice(0, q))}
+    if data.p:
+        groups["beta"] = ("x_coef", list(data.x_names), slice(q, None))
+    return sample_regression(
+        D,
+        data.y,
+        coef_names=[*data.u_names, *data.x_names],
+        groups=groups,
+        draws=draws,
+        random_seed=seed,
+        offset=data.offset,
+    )
+
+
+def no_pooling_posterior(data: HierarchicalData, seed=None, draws: int = 1000):
+    """Draw the posterior of :func:`no_pooling_model` exactly, by Gibbs (no NUTS).
+
+    One flat intercept per group with rows (``alpha`` over ``group``), flat ``beta``, uniform
+    sigma_y, with the pointwise log-likelihood.
+    """
+    from gibbs.regression import sample_regression
+
+    observed, labels = _observed_coords(data)
+    dummies = (data.group[:, None] == observed[None, :]).astype(float)
+    J = observed.size
+    groups = {"alpha": ("group", labels, slice(0, J))}
+    if data.p:
+        groups["beta"] = ("x_coef", list(data.x_names), slice(J, None))
+    return sample_regression(
+        np.column_stack([dummies, data.X]),
+        data.y,
+        coef_names=[*map(str, labels), *data.x_names],
+        groups=groups,
+        draws=draws,
+        random_seed=seed,
+        offset=data.offset,
+    )
 
 
 # The classical baselines of each family, by how they are fitted (gibbs.families.Family.baseline).

@@ -834,12 +834,18 @@ def build_parser() -> argparse.ArgumentParser:
     p_pred = sub.add_parser(
         "predictive",
         help="complete pooling vs no pooling vs multilevel: PSIS-LOO and held-out checks",
-        description="Fit complete pooling and no pooling (PyMC) and the multilevel model "
+        description="Fit complete pooling and no pooling (flat priors) and the multilevel model "
         "(Gibbs), then compare them by PSIS-LOO and by held-out log predictive density and "
         "RMSE (one house per small county held out; whole counties held out).",
     )
     _add_dataset_options(p_pred)
-    p_pred.add_argument("--reference", choices=["pymc", "nutpie"], default="nutpie")
+    p_pred.add_argument(
+        "--reference",
+        choices=["gibbs", "pymc", "nutpie"],
+        default="gibbs",
+        help="how the pooling baselines are sampled: gibbs (default: exact two-block Gibbs of "
+        "the same models) or the PyMC models by pymc or nutpie NUTS",
+    )
     p_pred.add_argument("--seed", type=at_least(0), default=1)
     p_pred.add_argument("--out", default="reports/predictive", help="folder for the JSON")
     p_pred.set_defaults(func=_cmd_predictive)

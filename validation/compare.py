@@ -318,6 +318,7 @@ def compare_posteriors(
     min_ess: float = 400.0,
     min_draws: int = 100,
     labels: tuple[str, str] = ("a", "b"),
+    summaries: tuple[pd.DataFrame | None, pd.DataFrame | None] = (None, None),
 ) -> Comparison:
     """Compare the posteriors of two samplers of the same model.
 
@@ -344,6 +345,9 @@ def compare_posteriors(
         Fewest draws per chain.
     labels : (str, str)
         Names of the two samplers, used in the table's columns.
+    summaries : (DataFrame or None, DataFrame or None)
+        :func:`summarize` of ``a`` and of ``b`` over ``var_names``, when the caller has them
+        already (they are the costly part on long runs); ``None`` computes them.
 
     Returns
     -------
@@ -361,6 +365,7 @@ def compare_posteriors(
             min_ess=min_ess,
             min_draws=min_draws,
             labels=labels,
+            summary=summaries[0],
         )
     la, lb = labels
     post_a, post_b = _posterior(a), _posterior(b)
@@ -391,7 +396,10 @@ def compare_posteriors(
     copies = _copied_chains(post_a, la) + _copied_chains(post_b, lb)
     if copies:
         return Comparison(INCONCLUSIVE, copies, pd.DataFrame(), level, labels)
-    sa, sb = _summaries(post_a), _summaries(post_b)
+    sa, sb = (
+        _summaries(post) if given is None else given
+        for given, post in zip(summaries, (post_a, post_b), strict=True)
+    )
     if not sa.index.equals(sb.index):
         return Comparison(
             INCONCLUSIVE,
@@ -435,6 +443,7 @@ def _compare_with_summary(
     min_ess: float,
     min_draws: int,
     labels: tuple[str, str],
+    summary: pd.DataFrame | None = None,
 ) -> Comparison:
     """:func:`compare_posteriors` against a stored summary (a golden) instead of draws."""
     la, lb = labels
@@ -450,7 +459,7 @@ def _compare_with_summary(
     copies = _copied_chains(post[names], la)
     if copies:
         return Comparison(INCONCLUSIVE, copies, pd.DataFrame(), level, labels)
-    sa = _summaries(post[names])
+    sa = _summaries(post[names]) if summary is None else summary
     sb = reference.summary_for(names)
     if set(sa.index) != set(sb.index):
         return Comparison(

@@ -187,7 +187,12 @@ def compare_lengthened(
         draws *= factor
     labels = labels or ("sampler", "golden" if hasattr(reference, "summary_for") else "nuts")
     comparison = compare_posteriors(
-        idata, reference, var_names=list(names), level=level, labels=labels
+        idata,
+        reference,
+        var_names=list(names),
+        level=level,
+        labels=labels,
+        summaries=(mine, None if hasattr(reference, "summary_for") else ref),
     )
     return comparison, draws
 
