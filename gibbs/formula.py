@@ -110,16 +110,7 @@ def parse_formula(
         raise ValueError("a formula needs data=, a pandas DataFrame with one row per individual")
     _check_lme4_terms(formula)
     full_formula = formula
-    lhs, rhs = formula.split("~", 1) if "~" in formula else (formula, "")
-    kept = [t for t in _top_level_terms(rhs) if not _is_offset(t)]
-    if len(kept) < len(_top_level_terms(rhs)):
-        formula = f"{lhs.strip()} ~ {' + '.join(kept) or '1'}"
-    try:
-        description = formulae.model_description(formula)
-    except Exception as exc:  # formulae raises its own parse errors
-        raise ValueError(f"formula {formula!r} does not parse: {exc}") from exc
-    if description.response is None:
-        raise ValueError(f"formula {formula!r} has no response (write 'y ~ ...')")
+    description, formula = describe(formula)
     response_vars = set(description.response.var_names)
     common_vars = set().union(*(getattr(t, "var_names", set()) for t in description.common_terms))
     both = sorted(response_vars & common_vars)
@@ -131,7 +122,11 @@ def parse_formula(
     offset = formula_offset(full_formula, data)
     groups = description.group_terms
     if not groups:
-        raise _unsupported(formula, "there is no group term such as (1 | county)")
+        raise _unsupported(
+            formula,
+            "there is no group term such as (1 | county) (gibbs.sample fits such a formula as "
+            "complete pooling, gibbs.pooled)",
+        )
     # A grouping factor is one column or an interaction of columns ((1 | state/county) is
     # (1 | state) + (1 | state:county)); its label is "a:b".
     factor_cols = {
@@ -237,6 +232,29 @@ def parse_formula(
     if slope_factors - {group}:
         raise _unsupported(formula, "its varying slopes are not by the finest grouping factor")
     return ParsedFormula(hdata, slopes, factors)
+
+
+def describe(formula: str) -> tuple[Any, str]:
+    """Return formulae's description of ``formula`` without its offset terms, and that formula.
+
+    Raises
+    ------
+    ValueError
+        For a formula that does not parse or has no response.
+    """
+    import formulae
+
+    lhs, rhs = formula.split("~", 1) if "~" in formula else (formula, "")
+    kept = [t for t in _top_level_terms(rhs) if not _is_offset(t)]
+    if len(kept) < len(_top_level_terms(rhs)):
+        formula = f"{lhs.strip()} ~ {' + '.join(kept) or '1'}"
+    try:
+        description = formulae.model_description(formula)
+    except Exception as exc:  # formulae raises its own parse errors
+        raise ValueError(f"formula {formula!r} does not parse: {exc}") from exc
+    if description.response is None:
+        raise ValueError(f"formula {formula!r} has no response (write 'y ~ ...')")
+    return description, formula
 
 
 def _is_offset(term: str) -> bool:

@@ -21,7 +21,15 @@ import pandas as pd
 from gibbs.data import HierarchicalData
 from gibbs.priors import HalfNormal, Normal, Priors
 
-__all__ = ["MODELS", "load_radon_mn", "posteriordb_priors"]
+__all__ = [
+    "MODELS",
+    "REGRESSION_MODELS",
+    "load_radon_mn",
+    "posteriordb_priors",
+    "radon_mn_regression",
+    "regression_design",
+    "regression_priors",
+]
 
 # posteriordb model -> (row-level predictors, group-level predictors besides the intercept).
 # hierarchical_intercept writes log_uppm per house; it is constant within a county, so it is
@@ -74,3 +82,49 @@ def load_radon_mn(model: str, data_dir: str | os.PathLike | None = None) -> Hier
     return HierarchicalData.from_dataframe(
         frame, y="log_radon", group="county", x=list(x), u=list(u)
     )
+
+
+# posteriordb's radon_mn regressions without a group-level scale: complete pooling, and one
+# normal(0, 10) intercept per county (a fixed group-level mean and scale).
+REGRESSION_MODELS = ("radon_pooled", "radon_county_intercept")
+
+
+def radon_mn_regression(model: str, data_dir: str | os.PathLike | None = None):
+    """Return posteriordb's ``radon_mn`` design of ``radon_pooled`` or ``radon_county_intercept``.
+
+    A :class:`gibbs.regression.RegressionDesign` (:func:`regression_design` of the radon_mn rows)
+    with posteriordb's parameter names; their priors are :func:`regression_priors`.
+    """
+    if model not in REGRESSION_MODELS:
+        raise ValueError(
+            f"unknown posteriordb radon regression {model!r}; choose one of {REGRESSION_MODELS}"
+        )
+    return regression_design(model, load_radon_mn("radon_variable_intercept", data_dir))
+
+
+def regression_design(model: str, data: HierarchicalData):
+    """Build the regression ``model`` on the rows of ``load_radon_mn("radon_variable_intercept")``.
+
+    ``alpha`` (a scalar, or one per county in sorted name order) and ``beta`` (floor) as in
+    posteriordb; the sampler adds ``sigma_y``.
+    """
+    from gibbs.regression import RegressionDesign
+
+    floor = data.X[:, list(data.x_names).index("floor_measure")]
+    if model == "radon_pooled":
+        D = np.column_stack([np.ones(data.n), floor])
+        groups = {"alpha": (None, None, 0), "beta": (None, None, 1)}
+        return RegressionDesign(D, data.y, ["alpha", "beta"], groups)
+    J = data.n_groups
+    counties = [str(g) for g in data.group_names]
+    D = np.column_stack([(data.group[:, None] == np.arange(J)[None, :]).astype(float), floor])
+    groups = {"alpha": ("county", counties, slice(0, J)), "beta": (None, None, J)}
+    return RegressionDesign(D, data.y, [*counties, "beta"], groups)
+
+
+def regression_priors() -> tuple:
+    """Return posteriordb's priors of its radon regressions: (coefficients, sigma_y).
+
+    normal(0, 10) on every coefficient, half-normal(0, 1) on sigma_y.
+    """
+    return Normal(0.0, 10.0), HalfNormal(1.0)

@@ -29,7 +29,14 @@ from gibbs.priors import Flat, Normal, UniformLogSigma, UniformSigma
 from gibbs.streams import ChainStreams, chain_seed_sequences
 from gibbs.structures.base import Block, Recorder
 
-__all__ = ["RegressionModel", "flat_posterior_moments", "regression_model", "sample_regression"]
+__all__ = [
+    "RegressionDesign",
+    "RegressionModel",
+    "flat_posterior_moments",
+    "regression_model",
+    "sample_design",
+    "sample_regression",
+]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -45,6 +52,15 @@ class RegressionModel(NamedTuple):
     Dty: np.ndarray
     P: np.ndarray
     Pm: np.ndarray
+
+
+class RegressionDesign(NamedTuple):
+    """A regression's design, outcome and coefficient names (``groups``: see sample_regression)."""
+
+    D: np.ndarray
+    y: np.ndarray
+    coef_names: list[str]
+    groups: dict[str, tuple]
 
 
 class RegressionState(NamedTuple):
@@ -151,6 +167,7 @@ def sample_regression(
     random_seed: Any = None,
     log_likelihood: bool = True,
     progressbar: bool = False,
+    sweep: Sequence[Block] | None = None,
 ):
     """Sample the regression and return an ``arviz.InferenceData`` (PyMC's layout).
 
@@ -163,7 +180,8 @@ def sample_regression(
     groups : dict, optional
         How the coefficients are reported: ``{variable: (dim, labels, columns)}`` with
         ``columns`` a slice of ``D``'s columns (e.g. ``{"beta": ("x_coef", ["floor"],
-        slice(1, 2))}``); by default one variable ``theta`` over dimension ``coef``.
+        slice(1, 2))}``), or ``(None, None, k)`` for a scalar variable (column k); by default
+        one variable ``theta`` over dimension ``coef``.
     theta_prior, sigma_prior : prior, optional
         Flat (default) or Normal on the coefficients; any scale prior on sigma_y (uniform by
         default).
@@ -175,6 +193,10 @@ def sample_regression(
         As for :func:`gibbs.sample`.
     log_likelihood : bool
         Store the pointwise log-likelihood (for ``arviz.loo``).
+    progressbar : bool
+        Report progress on stderr.
+    sweep : sequence of Block, optional
+        The blocks run each iteration (:data:`SWEEP`; the harness passes broken ones).
 
     Returns
     -------
@@ -195,7 +217,7 @@ def sample_regression(
 
     store, kept, timings = run(
         model,
-        SWEEP,
+        SWEEP if sweep is None else tuple(sweep),
         _initial_state(model, streams),
         streams,
         draws=draws,
@@ -206,11 +228,12 @@ def sample_regression(
     )
     theta = store["theta"]
     groups = groups or {"theta": ("coef", list(coef_names), slice(None))}
+    # A variable without a dimension (dim None) is one column, stored as a scalar.
     posterior = {name: theta[..., cols] for name, (_, _, cols) in groups.items()}
     posterior["sigma_y"] = store["sigma_y"]
-    coords = {dim: list(labels) for dim, labels, _ in groups.values()}
+    coords = {dim: list(labels) for dim, labels, _ in groups.values() if dim is not None}
     coords["obs_id"] = np.arange(model.D.shape[0])
-    dims = {name: [dim] for name, (dim, _, _) in groups.items()}
+    dims = {name: [dim] for name, (dim, _, _) in groups.items() if dim is not None}
     dims["y"] = ["obs_id"]
     extra = {}
     mu = theta @ model.D.T
@@ -244,6 +267,13 @@ def sample_regression(
     )
     idata.posterior.attrs.update(attrs)
     return idata
+
+
+def sample_design(design: RegressionDesign, **kwargs: Any):
+    """:func:`sample_regression` of a :class:`RegressionDesign` (keyword arguments passed on)."""
+    return sample_regression(
+        design.D, design.y, coef_names=design.coef_names, groups=design.groups, **kwargs
+    )
 
 
 def flat_posterior_moments(D: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:

@@ -20,7 +20,9 @@ from gibbs.convergence import check as check_convergence
 from gibbs.data import HierarchicalData, check_conditioning
 from gibbs.driver import Progress, alpha_indices, check_lengths, run
 from gibbs.families import get_family
+from gibbs.formula import is_formula
 from gibbs.inference_data import name_outcome
+from gibbs.pooled import has_group_term, sample_pooled
 from gibbs.priors import Priors, SlopesPriors
 from gibbs.spec import ModelSpec, as_spec, specify
 from gibbs.standardise import back_transform, plan
@@ -188,6 +190,29 @@ def sample(
     seed = alias("seed", seed, "random_seed", random_seed)
     init = alias("init", init, "initvals", initvals)
     log_likelihood = check_idata_kwargs(idata_kwargs).get("log_likelihood", log_likelihood)
+    if is_formula(data_or_formula) and not has_group_term(data_or_formula):
+        # No group term: complete pooling, a Bayesian regression (gibbs.pooled).
+        return sample_pooled(
+            data_or_formula,
+            data,
+            priors=priors,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            thin=thin,
+            seed=seed,
+            progressbar=progressbar,
+            log_likelihood=log_likelihood,
+            scheme=scheme,
+            init=init,
+            store_alpha=store_alpha,
+            posterior_predictive=posterior_predictive,
+            family=family,
+            trials=trials,
+            slopes=slopes,
+            factors=factors,
+            var_names=var_names,
+        )
     spec = as_spec(
         data_or_formula,
         data,

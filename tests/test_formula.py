@@ -65,7 +65,6 @@ def test_terms_constant_within_groups_become_group_level_predictors():
         ("log_radon ~ floor + (1 | county) + (1 + floor | region)", "not by the finest"),
         ("log_radon ~ floor + (0 + floor | county)", "no intercept"),
         ("log_radon ~ 0 + floor + (1 | county)", "removes the intercept"),
-        ("log_radon ~ floor", "no group term"),
         ("log_radon ~ basement + (1 | county)", r"columns not in the DataFrame: \['basement'\]"),
         # lme4 reads these as uncorrelated effects: refused, never merged into one term.
         ("log_radon ~ floor + (1 | county) + (0 + floor | county)", "separate terms for one"),

@@ -6,17 +6,15 @@ import pytest
 from scipy import stats
 
 from gibbs.datasets import load_radon
-from gibbs.kernels.scales import draw_centered_scale
 from gibbs.priors import Normal, UniformSigma
 from gibbs.regression import (
-    SWEEP,
     flat_posterior_moments,
     regression_model,
     sample_regression,
 )
-from gibbs.structures.base import Block
 from reference_models.pooling import complete_pooling_posterior, no_pooling_posterior
 from validation.compare import without_numba
+from validation.regression_mutants import mutant_sweep
 
 LEVEL = 0.01  # family-wise, Bonferroni over every compared quantity
 
@@ -48,33 +46,14 @@ def _threshold(n_quantities: int) -> float:
     return float(stats.norm.isf(LEVEL / (2 * n_quantities)))
 
 
-def _wrong_dof_sigma(streams, state, model):
-    """Mutant: sigma_y's conditional with the marginal's degrees of freedom (n - k), not n."""
-    resid = model.y[None] - state.theta @ model.D.T
-    ss = np.einsum("ci,ci->c", resid, resid)
-    m = model.D.shape[0] - model.D.shape[1]
-    sigma, aux = draw_centered_scale(streams, model.sigma_prior, ss, m, state.aux)
-    return state._replace(sigma_y=sigma, aux=aux)
-
-
-def _theta_noise_without_sigma(streams, state, model):
-    """Mutant: theta's mean given sigma_y, but its noise as if sigma_y were 1."""
-    v = state.sigma_y**-2.0
-    Q = model.DtD[None] * v[:, None, None] + model.P[None]
-    mean = np.linalg.solve(Q, (model.Dty[None] * v[:, None] + model.Pm[None])[..., None])[..., 0]
-    L = np.linalg.cholesky(model.DtD + model.P)
-    step = np.linalg.solve(L.T, streams.normal(model.D.shape[1]).T).T
-    return state._replace(theta=mean + step)
-
-
 # Each design with a realistic slip that the comparison must catch: on the two-column design a
 # wrong theta noise, on the 86-column one sigma_y's degrees of freedom (visible only with many
 # coefficients).
-MUTANTS = {"complete": (0, _theta_noise_without_sigma), "no": (1, _wrong_dof_sigma)}
+MUTANTS = {"complete": "theta_noise_without_sigma", "no": "sigma_dof_of_the_marginal"}
 
 
 @pytest.mark.parametrize("design", ["complete", "no"])
-def test_regression_matches_its_exact_posterior(design, monkeypatch):
+def test_regression_matches_its_exact_posterior(design):
     d, designs = _designs()
     D = designs[design]
     names = [f"c{k}" for k in range(D.shape[1])]
@@ -82,14 +61,10 @@ def test_regression_matches_its_exact_posterior(design, monkeypatch):
     limit = _threshold(2 * D.shape[1] + 2)
     idata = sample_regression(D, d.y, coef_names=names, random_seed=3, draws=1000)
     assert _max_z(idata, exact) < limit
-    # Negative control: the same check rejects a sigma_y step with the wrong degrees of freedom.
-    import gibbs.regression as regression
-
-    position, mutant = MUTANTS[design]
-    sweep = list(SWEEP)
-    sweep[position] = Block(sweep[position].name, mutant)
-    monkeypatch.setattr(regression, "SWEEP", tuple(sweep))
-    wrong = sample_regression(D, d.y, coef_names=names, random_seed=3, draws=1000)
+    # Negative control: the same check rejects the design's mutant.
+    wrong = sample_regression(
+        D, d.y, coef_names=names, random_seed=3, draws=1000, sweep=mutant_sweep(MUTANTS[design])
+    )
     assert _max_z(wrong, exact) > limit
 
 
