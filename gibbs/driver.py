@@ -74,13 +74,16 @@ def run(
     dtype: Any = np.float64,
     progress: Progress | None = None,
     refresh: Any = None,
+    stats: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], int, dict[str, float]]:
     """Run the sweeps and collect thinned draws; returns (storage, draws kept, timings).
 
     The one sampling loop: ``gibbs.sample``, and batched over replications the Geweke and SBC
     batteries. ``refresh(state, model) -> model``, called after every sweep, gives the next sweep
     another model (Geweke's successive-conditional simulator draws new outcomes there). A
-    ``KeyboardInterrupt`` stops the loop and keeps every draw finished so far.
+    ``KeyboardInterrupt`` stops the loop and keeps every draw finished so far. ``stats``, when
+    given, receives what the blocks report in ``streams.stats`` at each kept draw, shaped
+    (chains, draws).
     """
     progress = progress if progress is not None else Progress(1, "", False)
     C = streams.chains
@@ -109,6 +112,11 @@ def run(
                     }
                 for k, v in values.items():
                     store[k][:, kept] = v
+                if stats is not None:
+                    for k, v in streams.stats.items():
+                        if k not in stats:
+                            stats[k] = np.zeros((C, draws), dtype=np.asarray(v).dtype)
+                        stats[k][:, kept] = v
                 kept += 1
             progress.update(it + 1)
     except KeyboardInterrupt:
@@ -119,6 +127,8 @@ def run(
         )
     progress.update(min(total, tune + kept * thin), force=True)
     store = recorder.finalize({k: v[:, :kept] for k, v in store.items()}, kept)
+    if stats is not None:
+        stats.update({k: v[:, :kept] for k, v in stats.items()})
     timings["sampling_time"] = time.perf_counter() - t0 - timings["tuning_time"]
     return store, kept, timings
 

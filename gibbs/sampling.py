@@ -305,6 +305,7 @@ def sample_spec(
     streams = ChainStreams(chain_seqs)
     state = impl.initial_state(model, streams, init)
     progress = Progress(tune + draws * thin, f"Gibbs ({label}, {chains} chains)", progressbar)
+    block_stats: dict[str, np.ndarray] = {}
     store, kept, timings = run(
         model,
         as_blocks(sweep),
@@ -316,6 +317,7 @@ def sample_spec(
         recorder=impl.recorder(model, keep_alpha, dtype),
         dtype=dtype,
         progress=progress,
+        stats=block_stats,
     )
     if kept == 0:
         raise KeyboardInterrupt("sampling interrupted before the first kept draw")
@@ -328,6 +330,9 @@ def sample_spec(
         log_likelihood=log_likelihood,
         predictive_rngs=streams.predictive if posterior_predictive else None,
     )
+    for name, values in block_stats.items():
+        # sample_stats shares the posterior's chain and draw coordinates.
+        idata.sample_stats[name] = (("chain", "draw"), values)
     if std is not None:
         back_transform(idata, std, user_spec.data)
     if wanted.size != keep_alpha.size:

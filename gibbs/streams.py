@@ -87,6 +87,9 @@ class ChainStreams:
         # Per-run state of blocks that draw several iterations ahead (see
         # gibbs.kernels.marginal): it lives with the streams because it is made of their draws.
         self.scratch: dict[str, object] = {}
+        # What a block reports about its last update, one value per chain (an accept/reject
+        # step's outcome): the driver stores them at every kept draw in ``sample_stats``.
+        self.stats: dict[str, np.ndarray] = {}
 
     def _gens(self, purpose: str) -> list[np.random.Generator]:
         """Return the chains' generators for one purpose, created on first use (costly)."""

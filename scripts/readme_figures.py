@@ -3,13 +3,17 @@
 Usage: python scripts/readme_figures.py   (about a minute: a fresh nutpie reference)
 
 Runs ``gibbs-suite compare --reference nutpie --seed 2`` on radon M2 into a scratch folder and
-saves the figures embedded in its report page, found by their captions, as docs/img/*.png.
+saves the figures embedded in its report page, found by their captions, as docs/img/*.png, and
+a screenshot of the page's top as a browser shows it (headless Chromium, docs/img/report.png;
+Debian's ``chromium`` package: ``apt-get install chromium``).
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -37,12 +41,35 @@ def extract(page: str) -> dict[str, bytes]:
     return found
 
 
+def screenshot(page: Path, png: Path, width: int = 1280, height: int = 1500) -> None:
+    """Render ``page`` in headless Chromium and save the top ``height`` pixels as ``png``."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        raise RuntimeError("no chromium on PATH (Debian: apt-get install chromium)")
+    subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--window-size={width},{height}",
+            f"--screenshot={png}",
+            page.resolve().as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
 def run() -> int:
     """Run the comparison, write the pictures; fail if one is missing."""
     out_img = Path(__file__).resolve().parents[1] / "docs" / "img"
     with tempfile.TemporaryDirectory() as tmp:
         code = main(["compare", "--reference", "nutpie", "--seed", "2", "--out", tmp, "--quiet"])
         found = extract((Path(tmp) / "index.html").read_text())
+        screenshot(Path(tmp) / "index.html", out_img / "report.png")
+        print("docs/img/report.png")
     missing = sorted(set(FIGURES) - set(found))
     for name, png in found.items():
         (out_img / name).write_bytes(png)

@@ -56,7 +56,9 @@ def test_every_scheme_passes_geweke(design, family, scheme):
             "isir_unweighted",
             "marginal_without_log_det",
         ],
-        {"plugin_variance", "df_off_by_one", "sigma_alpha_over_n", "isir_unweighted"},
+        # isir_unweighted: its default-tier check is under a deliberately poor proposal
+        # (tests/test_designs.py), where a wrong weight must show.
+        {"plugin_variance", "df_off_by_one", "sigma_alpha_over_n"},
     ),
 )
 def test_broken_samplers_fail_geweke(design, mutant):

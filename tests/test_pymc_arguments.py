@@ -146,3 +146,18 @@ def test_fit_reference_takes_what_gibbs_sample_takes(monkeypatch):
         kernel = gibbs.specify(formula, data=frame).implementation.name
         assert fit_reference(formula, data=frame, draws=10) == kernel != "intercepts"
         assert seen[-1][1]["draws"] == 10
+
+
+def test_block_statistics_are_in_sample_stats(radon):
+    """The i-SIR step of the scales reports whether it moved, as PyMC's steps report theirs."""
+    idata = gibbs.sample(radon, random_seed=4, draws=200, tune=50, chains=3, progressbar=False)
+    moved = idata.sample_stats["scales_accepted"].values
+    assert moved.shape == (3, 200) and moved.dtype == bool
+    # With thin=1 the scales change between two draws exactly when the step moved.
+    changed = np.diff(idata.posterior["sigma_y"].values, axis=1) != 0
+    assert np.array_equal(moved[:, 1:], changed)
+    # Negative control: the statistic one draw off does not line up.
+    assert not np.array_equal(moved[:, :-1], changed)
+    # Exact Gibbs blocks report nothing: only the log density.
+    plain = gibbs.sample(radon, scheme="collapsed", random_seed=4, **RUN)
+    assert list(plain.sample_stats.data_vars) == ["lp"]

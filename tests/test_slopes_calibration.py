@@ -45,7 +45,7 @@ _GRID = [(s, p) for s in sorted(SLOPES_SCHEMES) for p in sorted(PRIORS)]
     tiered(
         _GRID,
         # The blocked scheme's default-tier Geweke run is test_two_varying_slopes_pass_geweke.
-        {g for g in _GRID if g[0] != "blocked" and g != ("collapsed", "inverse_wishart")},
+        {("collapsed", "huang_wand"), ("componentwise", "inverse_wishart")},
         ids=[f"{s}-{p}" for s, p in _GRID],
     ),
 )
@@ -56,7 +56,8 @@ def test_every_slopes_scheme_passes_geweke(design, scheme, prior):
 
 @pytest.mark.parametrize(
     "name",
-    tiered(sorted(SLOPES_MUTANTS), set(SLOPES_MUTANTS) - {"alpha_covariance_not_inverted"}),
+    # One mutant in the default tier (SBC catches another there); all of them in make test-all.
+    tiered(sorted(SLOPES_MUTANTS), {"sigma_without_groups"}),
 )
 def test_every_slopes_mutant_fails_geweke(design, name):
     result = _geweke(design, PRIORS["inverse_wishart"], SLOPES_MUTANTS[name].sweep)

@@ -161,6 +161,9 @@ def collapsed_fit(synthetic):
     return _fit(synthetic, "collapsed", 1)
 
 
+# 80 s with the collapsed reference fit: make test-all (each scheme keeps a Geweke run and the
+# collapsed default its NUTS comparison in the default tier).
+@pytest.mark.slow
 @pytest.mark.parametrize("scheme", ["blocked", "componentwise"])
 def test_schemes_agree_with_the_collapsed_default(synthetic, collapsed_fit, scheme):
     result = compare_posteriors(

@@ -483,7 +483,17 @@ def draw_locations(
 class _Ahead:
     """Iterations drawn ahead by :func:`marginal_sweep`, handed out one per call."""
 
-    __slots__ = ("model", "size", "pos", "sigma_y", "sigma_alpha", "beta", "gamma", "alpha")
+    __slots__ = (
+        "model",
+        "size",
+        "pos",
+        "sigma_y",
+        "sigma_alpha",
+        "beta",
+        "gamma",
+        "alpha",
+        "moved",
+    )
 
 
 def make_marginal_sweep(
@@ -511,7 +521,7 @@ def make_marginal_sweep(
                 state.sigma_alpha, ahead.sigma_alpha[:, prev]
             )
             if continues and ahead.pos < ahead.size:
-                return _hand_out(ahead, state)
+                return _hand_out(ahead, state, streams)
             if continues:
                 # Elements per step: alpha's draws, and per proposal the group-size terms
                 # and the precision matrix.
@@ -522,7 +532,7 @@ def make_marginal_sweep(
                 size = max(1, min(2 * ahead.size, MAX_AHEAD, _AHEAD_ELEMENTS // per_step))
         ahead = _draw_ahead(streams, state, model, size, log_density, importance)
         streams.scratch[key] = ahead
-        return _hand_out(ahead, state)
+        return _hand_out(ahead, state, streams)
 
     block.__name__ = block.__qualname__ = "marginal_sweep"
     block.__doc__ = MARGINAL_SWEEP_DOC
@@ -540,9 +550,11 @@ parameters) and handed out one per call; a buffer that does not continue from ``
 marginal_sweep = make_marginal_sweep()
 
 
-def _hand_out(ahead: _Ahead, state: State) -> State:
+def _hand_out(ahead: _Ahead, state: State, streams) -> State:
     k = ahead.pos
     ahead.pos += 1
+    # Whether this step's i-SIR move left the current scales (its mean is the acceptance rate).
+    streams.stats["scales_accepted"] = ahead.moved[:, k]
     return state._replace(
         sigma_y=ahead.sigma_y[:, k],
         sigma_alpha=ahead.sigma_alpha[:, k],
@@ -595,6 +607,7 @@ def _draw_ahead(
                 held = row_move[k]
             row_index[k] = held
     rows = np.arange(C)
+    moved = index != np.concatenate([np.zeros((C, 1), dtype=np.intp), index[:, :-1]], axis=1)
     chosen = points[rows[:, None], index]
     sigma = np.exp(chosen)
     theta, alpha = draw_locations(
@@ -607,7 +620,7 @@ def _draw_ahead(
         model,
     )
     ahead = _Ahead()
-    ahead.model, ahead.size, ahead.pos = model, size, 0
+    ahead.model, ahead.size, ahead.pos, ahead.moved = model, size, 0, moved
     ahead.sigma_y, ahead.sigma_alpha = sigma[..., 0], sigma[..., 1]
     p = model.data.p
     ahead.beta, ahead.gamma, ahead.alpha = theta[..., :p], theta[..., p:], alpha
