@@ -49,6 +49,9 @@ def _patched_run(keep: Callable[[int, int, int], bool]):
         )
         kept_iterations = [it for it in range(total) if keep(it, tune, thin)][:draws]
         store = {k: v[:, kept_iterations] for k, v in store.items()}
+        stats = kw.get("stats")
+        if stats is not None:  # the blocks' statistics follow the same selection
+            stats.update({k: v[:, kept_iterations] for k, v in stats.items()})
         store = recorder.finalize(store, len(kept_iterations))
         return store, len(kept_iterations), timings
 
