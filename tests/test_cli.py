@@ -121,6 +121,7 @@ def test_separation_data_needs_a_binomial_family(capsys):
     assert "needs --family logistic or probit" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # 23 s: the CLI's Gaussian geweke and sbc runs stay in the default tier
 def test_binomial_geweke_and_sbc_commands_use_calibration_priors(tmp_path, capsys):
     assert (
         main(["geweke", "--family", "probit", "--iterations", "300", "--out", str(tmp_path)]) == 0

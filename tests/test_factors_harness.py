@@ -106,6 +106,9 @@ def all_states_reference(all_states):
     return load_golden("radon_all_levels", all_states)
 
 
+# All-states radon against NUTS (35 s) and its mutant in make test-all; factors keep the crossed
+# NUTS comparison, Geweke and SBC in the default tier.
+@pytest.mark.slow
 def test_three_level_radon_agrees_with_nuts_twin(all_states, all_states_reference):
     case = all_states
     g = gibbs.sample(case.data, factors=case.factors, seed=1, draws=3000, progressbar=False)
@@ -113,6 +116,7 @@ def test_three_level_radon_agrees_with_nuts_twin(all_states, all_states_referenc
     assert result.verdict == "agree", f"{result}\n{result.failing()}"
 
 
+@pytest.mark.slow
 def test_three_level_mutant_is_caught_on_radon(all_states, all_states_reference):
     from gibbs.sampling import sample_sweep
 

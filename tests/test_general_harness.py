@@ -30,6 +30,9 @@ def election88():
     return case, load_golden("election88_logistic", case)
 
 
+# 50 s: make test-all. The general kernel keeps its Geweke and SBC runs in the default tier, the
+# logistic family its NUTS comparison on radon (tests/test_binomial_harness.py).
+@pytest.mark.slow
 def test_m3_logistic_gibbs_agrees_with_nuts_twin(m3_logistic):
     case, golden = m3_logistic
     g = gibbs.sample(case.data, seed=5, draws=3000, progressbar=False, **case.sample_kwargs())

@@ -11,14 +11,13 @@ from validation.mutants import MUTANTS
 from .calibration import LEVEL, PRIORS, small_design
 from .tiers import tiered
 
-# Default tier: every scheme under the inverse-gamma priors, the half-t priors with every scheme
-# but marginal (33 s; marginal runs under the inverse-gamma priors), the half-normal prior on
-# sigma_alpha with the collapsed scheme; the rest of the grid (the half-normal GIG draws run
-# chain by chain: 10-40 s each) in make test-all.
+# Default tier: every scheme under the inverse-gamma priors, the half-t priors and the
+# half-normal prior on sigma_alpha with the collapsed scheme; the rest of the grid (the
+# half-normal GIG draws run chain by chain: 10-40 s each) in make test-all.
 _GRID = [(f, s) for f in sorted(PRIORS) for s in sorted(SCHEMES)]
-_DEFAULT_TIER = {
-    (f, s) for f, s in _GRID if f in ("inverse_gamma", "half_t") or s == "collapsed"
-} - {("half_t", "marginal"), ("half_normal_y", "collapsed")}
+_DEFAULT_TIER = {(f, s) for f, s in _GRID if f == "inverse_gamma" or s == "collapsed"} - {
+    ("half_normal_y", "collapsed")
+}
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ def test_m3_gibbs_agrees_with_nuts_twin(m3, reference):
     assert result.verdict == "agree", f"{result}\n{result.failing()}"
 
 
+@pytest.mark.slow  # 25 s; the slopes mutants are caught by Geweke and SBC in the default tier
 def test_every_slopes_mutant_is_caught_on_radon(m3, reference):
     table = run_mutants(
         m3.spec(),
