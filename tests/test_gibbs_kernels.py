@@ -26,6 +26,7 @@ from gibbs.priors import (
     UniformSigma,
 )
 from gibbs.streams import ChainStreams, chain_seed_sequences
+from tests.tiers import tiered
 from validation import mutants
 
 from .dense import block_conditional, joint_precision, marginal_beta_gamma
