@@ -26,6 +26,7 @@ def test_a_refused_battery_is_refused_with_the_tables_reason():
     check(spec, "sbc-resumable")
 
 
+@pytest.mark.slow  # resuming is checked in the default tier by tests/test_sbc.py
 def test_resumable_sbc_of_the_varying_slopes_kernel_from_the_command_line(tmp_path, capsys):
     common = ["sbc", "--model", "M3", "--replications", "6", "--draws", "200", "--quiet"]
     assert main([*common, "--out", str(tmp_path / "a")]) == 0

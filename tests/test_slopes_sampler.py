@@ -172,6 +172,7 @@ def test_schemes_agree_with_the_collapsed_default(synthetic, collapsed_fit, sche
     assert result.verdict == "agree", f"{result}\n{result.failing()}"
 
 
+@pytest.mark.slow  # the negative control of the scheme comparison above, with its 35 s fixture
 def test_scheme_comparison_catches_a_broken_sampler(synthetic, collapsed_fit):
     broken = _fit(synthetic, SLOPES_MUTANTS["sigma_diagonal_scatter"].sweep, 2)
     result = compare_posteriors(collapsed_fit, broken, COMPARED, labels=("collapsed", "broken"))
