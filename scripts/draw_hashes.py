@@ -40,6 +40,7 @@ def configurations():
     )
     from gibbs.factors import FACTORS_SCHEMES
     from gibbs.kernels import FAMILY_SCHEMES
+    from gibbs.priors import HalfNormal, Priors
     from gibbs.slopes import SLOPES_SCHEMES
 
     radon = load_radon()
@@ -76,6 +77,14 @@ def configurations():
     for scheme in ("blocked", "collapsed"):
         kwargs = {"slopes": list(slopes), "factors": crossed, "scheme": scheme}
         yield f"slopes and factors {scheme}", data, kwargs
+    # Half-normal scales (GIG draws of the centered schemes) and the count families.
+    half_normal = Priors(sigma_y=HalfNormal(1.0), sigma_alpha=HalfNormal(1.0))
+    for scheme in ("blocked", "collapsed"):
+        kwargs = {"scheme": scheme, "priors": half_normal}
+        yield f"radon gaussian {scheme} half-normal", radon, kwargs
+    counts = radon.replace(y=np.round(np.exp(radon.y)), offset=radon.X[:, 0] * 0.3)
+    for family in ("poisson", "negative_binomial"):
+        yield f"radon counts {family}", counts, {"family": family}
 
 
 def main() -> None:

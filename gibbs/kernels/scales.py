@@ -14,8 +14,9 @@ All functions act on a batch of chains (leading axis) and are pure given the str
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
+from gibbs.kernels.gig import gig_standard
 from gibbs.kernels.slice_groups import slice_step_grouped
 from gibbs.kernels.tuning import current
 from gibbs.priors import (
@@ -120,11 +121,11 @@ def draw_collapsed_scale(
 
 
 def _draw_gig(streams: ChainStreams, p: float, a: float, b: np.ndarray) -> np.ndarray:
-    """Draw GIG(p, a, b) (density x^(p-1) exp(-(a x + b/x) / 2)) via scipy.stats.geninvgauss."""
-    out = np.empty(b.shape)
-    for k, gen in enumerate(streams.slow):
-        out[k] = np.sqrt(b[k] / a) * stats.geninvgauss.rvs(p, np.sqrt(a * b[k]), random_state=gen)
-    return out
+    """Draw GIG(p, a, b) (density x^(p-1) exp(-(a x + b/x) / 2)), every chain at once.
+
+    x = sqrt(b / a) X with X standard GIG(p, sqrt(a b)) (:func:`gibbs.kernels.gig.gig_standard`).
+    """
+    return np.sqrt(b / a) * gig_standard(p, np.sqrt(a * b), streams.slow)
 
 
 def truncated_normal_positive(mean: np.ndarray, sd: np.ndarray, u: np.ndarray) -> np.ndarray:
