@@ -162,7 +162,8 @@ def predict(
     Parameters
     ----------
     idata : arviz.InferenceData
-        The fit, with every group's ``alpha`` stored (``store_alpha=True``, the default).
+        The fit, with every group's ``alpha`` stored (``store_alpha=True``, the default), or a
+        complete-pooling fit of a formula without a group term (new rows as a DataFrame).
     data : DataFrame or HierarchicalData
         The new rows (the outcome may be absent). A fit given a formula reads them with its
         formula; a fit given arrays reads the columns named as its predictors (``x_coef``,
@@ -193,6 +194,8 @@ def predict(
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     post = idata.posterior
+    if "alpha" not in post:
+        return _predict_pooled(idata, data, kind, random_seed)
     family = get_family(post.attrs.get("family", "gaussian"))
     group_dim = next(d for d in post["alpha"].dims if d not in ("chain", "draw", "effect"))
     if isinstance(data, HierarchicalData):
@@ -297,6 +300,57 @@ def predict(
         {group_dim: ((OBS_DIM,), labels.astype(str))}, coords={OBS_DIM: np.arange(new.n)}
     )
     return az.InferenceData(predictions=predictions, predictions_constant_data=constant_new)
+
+
+def _predict_pooled(idata, frame, kind: str, random_seed):
+    """Predictions of a complete-pooling fit (a formula without a group term): y = x beta + e.
+
+    The new rows are read with the fit's formula: each predictor as a column or an expression,
+    ``Intercept`` as ones, the ``offset()`` terms added.
+    """
+    import arviz as az
+    import xarray as xr
+
+    from gibbs.arguments import as_seed
+    from gibbs.formula import evaluate_term, formula_offset
+
+    post = idata.posterior
+    formula = post.attrs.get("formula")
+    if formula is None or "beta" not in post or "sigma_y" not in post:
+        raise ValueError(
+            "predict needs a fit of gibbs.sample: group effects (alpha), or a complete-pooling "
+            "fit of a formula (beta and sigma_y)"
+        )
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(
+            f"a complete-pooling fit reads new rows with its formula: give a DataFrame, got "
+            f"{type(frame).__name__}"
+        )
+    n = len(frame)
+
+    def column(name: str) -> np.ndarray:
+        if name == "Intercept":
+            return np.ones(n)
+        if name not in frame.columns and name.isidentifier():
+            raise ValueError(f"new data lack the predictor {name!r} of the fit")
+        return evaluate_term(name, frame, f"predictor {name}")
+
+    X = np.column_stack([column(str(x)) for x in post.coords["x_coef"].values])
+    eta = _draws(post, "beta") @ X.T
+    offset = formula_offset(formula, frame)
+    if offset is not None:
+        eta = eta + offset
+    out = {"eta": (("chain", "draw", OBS_DIM), eta)}
+    if kind == "response":
+        chains = post.sizes["chain"]
+        _, seqs = chain_seed_sequences(as_seed(random_seed, chains), chains)
+        rngs = [np.random.default_rng(s) for s in seqs]
+        sigma = _draws(post, "sigma_y")[..., None]
+        y = get_family("gaussian").simulate(rngs, eta, np.ones(n), sigma)
+        out[_outcome_name(idata)] = (("chain", "draw", OBS_DIM), y)
+    coords = {"chain": post.coords["chain"].values, "draw": post.coords["draw"].values}
+    predictions = xr.Dataset(out, coords={**coords, OBS_DIM: np.arange(n)})
+    return az.InferenceData(predictions=predictions)
 
 
 def _per_group(values: np.ndarray, codes: np.ndarray, J: int, first: np.ndarray, name: str):
