@@ -216,9 +216,11 @@ def worst_traces(idata: Any, scalars: list[str], label: str = "Gibbs") -> tuple[
             da = da.isel(where)
         x = np.asarray(da.transpose("chain", "draw").values, float)
         ranks = x.ravel().argsort().argsort().reshape(x.shape)
+        edges = np.linspace(0, x.size, 21)
         for c in range(x.shape[0]):
             ax_t.plot(x[c], lw=0.4, alpha=0.8)
-            ax_r.hist(ranks[c], bins=20, histtype="step")
+            # Outlines without the drops to 0 at both ends that a step histogram draws.
+            ax_r.stairs(np.histogram(ranks[c], bins=edges)[0], edges, baseline=None)
         ax_t.set_title(f"{label}: {name}", fontsize=9)
         ax_t.set_xlabel("draw")
         ax_r.set_title("ranks by chain (flat when chains agree)", fontsize=9)
