@@ -30,3 +30,21 @@ def numeric_cdf(logpdf, lo, hi, points=200_001):
     cum = np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(x))])
     cum /= cum[-1]
     return lambda v: np.interp(v, x, cum)
+
+
+EXACT_STATS = ("mean", "sd", "q05", "q95")
+
+
+def assert_same_quadrature(fresh, shipped) -> None:
+    """A shipped exact reference is what the code computes now, and converged when it was made.
+
+    The same deterministic quadrature: equal up to the floating-point path, far below the
+    quadrature's own error (the stored "MCSE", the change between the grids). ``fresh`` is the
+    recomputed summary (a DataFrame), ``shipped`` the loaded reference.
+    """
+    rows = shipped.summary.index
+    for s in EXACT_STATS:
+        diff = np.abs(fresh.loc[rows, s] - shipped.summary[s])
+        assert (diff <= 1e-3 * shipped.summary[f"mcse_{s}"] + 1e-12).all(), s
+    assert shipped.provenance["convergence"]["max_change_over_sd"] < 1e-3
+    assert shipped.provenance["convergence"]["edge_mass"] < 1e-12
