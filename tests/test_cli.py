@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from validation.cli import main
+from validation.cli import build_parser, load_spec, main
 
 
 def test_data_summary_prints_radon(capsys):
@@ -47,12 +47,39 @@ def test_compare_main_job_writes_report(tmp_path, capsys):
     text = capsys.readouterr().out
     assert code == 0, text
     assert "verdict: AGREE" in text and "pooling baselines" in text
+    assert "driver conformance: PASS (10 exact checks" in text
     assert (out / "index.html").stat().st_size > 10_000
     results = json.loads((out / "results.json").read_text())
     assert results["comparison"]["verdict"] == "agree"
     assert len(results["comparison"]["parameters"]) == 90
     # A golden is a stored summary: only the Gibbs posterior is written.
     assert {p.name for p in out.glob("*.nc")} == {"posterior_gibbs.nc"}
+
+
+@pytest.mark.parametrize("mutant", ["thin_ignored", "chains_share_stream"])
+def test_compare_runs_the_driver_checks_a_posterior_cannot_make(mutant):
+    """A driver slip fails compare's exact pre-check, whatever the posterior comparison says."""
+    from validation.compare_job import _driver_conformance
+    from validation.driver_mutants import driver_mutant
+
+    spec = load_spec(build_parser().parse_args(["compare"]))
+    line, failed = _driver_conformance(spec, spec.default_scheme)
+    assert not failed and line.startswith("PASS"), line
+    with driver_mutant(mutant):
+        line, failed = _driver_conformance(spec, spec.default_scheme)
+    assert failed and line.startswith("FAIL"), line
+
+
+@pytest.mark.slow
+def test_compare_fails_a_sampler_that_keeps_its_warmup(capsys):
+    # Its posterior agrees with the golden (the warm-up is diluted in the lengthened run).
+    from validation.driver_mutants import driver_mutant
+
+    with driver_mutant("warmup_kept"):
+        code = main(["compare", "--no-report", "--seed", "3"])
+    text = capsys.readouterr().out
+    assert code == 1, text
+    assert "driver conformance failed: kept draws" in text
 
 
 def test_compare_usage_error_exits_2(capsys):
