@@ -25,6 +25,7 @@ Sigma = (C A^-T)(C A^-T)^T ~ IW(df, Psi).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,14 @@ def _vector(value: Any, K: int, name: str) -> np.ndarray:
     return v
 
 
+@functools.lru_cache(maxsize=64)
+def _scales(A: float | tuple[float, ...], K: int) -> np.ndarray:
+    # Cached: the collapsed slopes step evaluates the prior density thousands of times a second.
+    v = _vector(A, K, "HuangWand A")
+    v.setflags(write=False)
+    return v
+
+
 def inverse_and_logdet(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return (M^-1, log|M|) for stacked symmetric positive definite matrices (..., K, K).
 
@@ -69,9 +78,10 @@ def inverse_and_logdet(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             det = a * d - b * b
             ok = (det > 0) & (a > 0)
-            inv = (
-                np.stack([np.stack([d, -b], -1), np.stack([-b, a], -1)], -2) / det[..., None, None]
-            )
+            # Filled in place rather than stacked: this runs in every slice-step evaluation.
+            inv = np.empty(M.shape)
+            inv[..., 0, 0], inv[..., 1, 1] = d / det, a / det
+            inv[..., 0, 1] = inv[..., 1, 0] = -b / det
             return inv, np.log(np.where(ok, det, np.nan))
     sign, logdet = np.linalg.slogdet(M)
     return np.linalg.inv(M), np.where(sign > 0, logdet, np.nan)
@@ -243,8 +253,8 @@ class HuangWand:
     uses_aux = True
 
     def scales(self, K: int) -> np.ndarray:
-        """Return the half-t scales A_k."""
-        return _vector(self.A, K, "HuangWand A")
+        """Return the half-t scales A_k (read-only)."""
+        return _scales(self.A, K)
 
     def check(self, K: int) -> None:
         """Raise ``ValueError`` for non-positive nu or A."""
