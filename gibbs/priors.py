@@ -90,6 +90,15 @@ def _norm_logpdf(x, mu, sigma) -> np.ndarray:
     return -(z**2) / 2.0 - _LOG_SQRT_2PI - np.log(sigma)
 
 
+def _t_logpdf(x, nu: float) -> np.ndarray:
+    """scipy.stats.t.logpdf(x, nu) term for term (the same bits) for finite nu."""
+    if not np.isfinite(nu):
+        return stats.t.logpdf(x, nu)
+    x = np.asarray(x, dtype=float)
+    const = np.log(special.poch(0.5 * nu, 0.5)) - 0.5 * (np.log(nu) + np.log(np.pi))
+    return const - (nu + 1) / 2 * np.log1p(x * x / nu)
+
+
 @dataclass(frozen=True)
 class Flat:
     """Flat (improper) prior on a coefficient vector: p(theta) = 1."""
@@ -250,7 +259,7 @@ class HalfStudentT(_Scale):
         _positive("HalfStudentT.sigma", self.sigma)
 
     def logpdf(self, sigma, aux=None):  # noqa: D102
-        return _LOG2 + stats.t.logpdf(np.asarray(sigma) / self.sigma, self.nu) - np.log(self.sigma)
+        return _LOG2 + _t_logpdf(np.asarray(sigma) / self.sigma, self.nu) - np.log(self.sigma)
 
     def variance_shape(self, m):  # noqa: D102
         return (self.nu + m) / 2.0
