@@ -4,7 +4,10 @@ Each replaces the ``latent`` or the ``dispersion`` block of the general kernel's
 plausible slip of its class: a standard deviation where a variance belongs, a sum over the
 wrong number of terms, a Polya-Gamma tilt without the dispersion's shift, a slice step whose
 bracket depends on the current point, a dispersion step that does not refresh what depends on it,
-and (every latent family) an offset left in the pseudo-responses the location blocks see.
+and (every latent family) an offset left in the pseudo-responses the location blocks see. The
+negative binomial's integrated scheme has its own: a variance read as a standard deviation in
+the deviations' prior, a deviation's prior without its correlation with the others, and the
+intercept's prior left out of the factor translation.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from gibbs.families.count import (
 from gibbs.kernels.scales import draw_centered_scale
 from gibbs.kernels.tuning import current
 from gibbs.structures import mixed as m
+from gibbs.structures import mixed_exact as mx
 from validation.general_mutants import BlockMutant
 
 __all__ = ["COUNT_MUTANTS"]
@@ -91,6 +95,39 @@ def latent_without_offset_shift(streams, state, model):
     return m.with_latent(state, model, w, r)._replace(latent=latent)
 
 
+def deviations_variance_as_sd(streams, state, model):
+    """Slice the deviations under N(0, sigma_alpha) read as variance sigma_alpha (not sigma^2)."""
+    moved = mx.exact_deviations(streams, state._replace(Sigma=np.sqrt(state.Sigma)), model)
+    return moved._replace(Sigma=state.Sigma)
+
+
+def deviations_without_correlation(streams, state, model):
+    """Slice each deviation coordinate under its marginal prior, ignoring the other coordinates."""
+    diagonal = state.Sigma * np.eye(model.K)
+    moved = mx.exact_deviations(streams, state._replace(Sigma=diagonal), model)
+    return moved._replace(Sigma=state.Sigma)
+
+
+def translation_without_intercept_prior(streams, state, model):
+    """Draw the factor-intercept translation as if the intercept's prior were flat."""
+    i0 = mx.intercept_index(model)
+    if not model.factors or i0 is None:
+        return state
+    small = state.small.copy()
+    for k, f in enumerate(model.factors):
+        sl = slice(model.offsets[k], model.offsets[k + 1])
+        var = state.sigma_f[:, k] ** 2
+        prec = len(f.levels) / var
+        c = small[:, sl].sum(axis=1) / var / prec + streams.normal(1)[:, 0] / np.sqrt(prec)
+        small[:, i0] += c
+        small[:, sl] -= c[:, None]
+    return state._replace(small=small, stats=None)
+
+
+def _integrated(extra=lambda spec: True):
+    return lambda spec: isinstance(spec.family, NegativeBinomialFamily) and extra(spec)
+
+
 def _has_offset(spec) -> bool:
     return getattr(spec.model, "has_offset", False) and not spec.family.fixed_weights
 
@@ -136,6 +173,28 @@ COUNT_MUTANTS = {
             "dispersion",
             dispersion_given_stale_omega,
             applies=_family(NegativeBinomialFamily),
+        ),
+        # The integrated scheme (exact-likelihood location moves, gibbs.structures.mixed_exact).
+        BlockMutant(
+            "deviations_variance_as_sd",
+            "integrated",
+            "deviations",
+            deviations_variance_as_sd,
+            applies=_integrated(lambda spec: spec.K == 1),
+        ),
+        BlockMutant(
+            "deviations_without_correlation",
+            "integrated",
+            "deviations",
+            deviations_without_correlation,
+            applies=_integrated(lambda spec: spec.K > 1),
+        ),
+        BlockMutant(
+            "translation_without_intercept_prior",
+            "integrated",
+            "factor_translation",
+            translation_without_intercept_prior,
+            applies=_integrated(lambda spec: bool(spec.factors)),
         ),
         # Every latent family with an offset (binomial ones too): the offset reaches the
         # likelihood but is left in what the location blocks regress on.

@@ -337,7 +337,15 @@ class NegativeBinomialFamily(CountFamily):
         def logf(x: np.ndarray) -> np.ndarray:
             s = np.exp(x)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                ll = negative_binomial_loglik(eta3, Y, s[..., None]).sum(axis=-1)
+                # The log-likelihood without its term free of s, -log y!.
+                phi = s[..., None] ** -2.0
+                log_sum = np.log(phi + np.exp(eta3))
+                ll = (
+                    special.gammaln(Y + phi)
+                    - special.gammaln(phi)
+                    + phi * (np.log(phi) - log_sum)
+                    + Y * (eta3 - log_sum)
+                ).sum(axis=-1)
                 out = ll + prior.logpdf(s) + x
             return np.where(np.isfinite(out), out, -np.inf)
 
@@ -358,6 +366,20 @@ class NegativeBinomialFamily(CountFamily):
     def loglik(self, eta, y, trials, sigma_y=None) -> np.ndarray:
         """Log NB(y | e^eta, 1 / s^2) per row."""
         return negative_binomial_loglik(eta, y, sigma_y)
+
+    # The integrated scheme's location moves (gibbs.structures.mixed_exact) use these two.
+    exact_locations = True
+
+    def eta_loglik(self, eta, y, disp) -> np.ndarray:
+        """Log NB(y | e^eta, phi) up to terms free of eta: y eta - (y + phi) log(phi + e^eta)."""
+        phi = 1.0 / np.asarray(disp, float) ** 2
+        # log(phi + e^eta) directly (cheaper than logaddexp): an overflow far out gives -inf,
+        # the limit of the log-likelihood there.
+        return y * eta - (y + phi) * np.log(phi + np.exp(eta))
+
+    def eta_information_bound(self, disp: np.ndarray) -> np.ndarray:
+        """Bound a row's Fisher information about eta: phi mu / (mu + phi) < phi = 1 / s^2."""
+        return 1.0 / np.asarray(disp, float) ** 2
 
     def simulate(self, rngs, eta, trials, sigma_y=None, latent=None) -> np.ndarray:
         """Y ~ Poisson(e^eta G), G ~ Gamma(phi, 1 / phi): the NB as a gamma mixture."""

@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from gibbs.structures.base import Implementation, Recorder
 from gibbs.structures.mixed import MixedModel, mixed_schemes
+from gibbs.structures.mixed_exact import exact_schemes
 from gibbs.structures.mixed_io import initial_state_mixed, mixed_inference_data, mixed_record
 
-__all__ = ["GENERAL"]
+__all__ = ["DEFAULT_GENERAL_SCHEMES", "GENERAL"]
+
+# The default scheme by family where it is not ``collapsed``: the negative binomial's location
+# blocks mix far better on the exact likelihood than given Polya-Gamma variables of large shape.
+DEFAULT_GENERAL_SCHEMES = {"negative_binomial": "integrated"}
 
 
 def _attrs(model: MixedModel) -> dict:
@@ -26,8 +31,8 @@ GENERAL = Implementation(
     build=lambda data, slopes, factors, priors, family: MixedModel(
         data, tuple(slopes), tuple(factors), priors, family
     ),
-    schemes=mixed_schemes,
-    default_scheme=lambda family: "collapsed",
+    schemes=lambda family: {**mixed_schemes(family), **exact_schemes(family)},
+    default_scheme=lambda family: DEFAULT_GENERAL_SCHEMES.get(family.name, "collapsed"),
     initial_state=initial_state_mixed,
     recorder=lambda model, keep, dtype: Recorder(record=mixed_record(model, keep)),
     to_idata=mixed_inference_data,
