@@ -48,6 +48,7 @@ def test_compare_main_job_writes_report(tmp_path, capsys):
     assert code == 0, text
     assert "verdict: AGREE" in text and "pooling baselines" in text
     assert "driver conformance: PASS (10 exact checks" in text
+    assert "conditional identities: PASS (7 exact identities" in text
     assert (out / "index.html").stat().st_size > 10_000
     results = json.loads((out / "results.json").read_text())
     assert results["comparison"]["verdict"] == "agree"

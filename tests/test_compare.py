@@ -62,6 +62,37 @@ def test_poorly_mixing_sampler_is_inconclusive_not_pass():
     assert any("ESS" in r for r in c.reasons)
 
 
+def _lengthened(run_rho, ref_rho, stuck=False):
+    from types import SimpleNamespace
+
+    from validation.verify import compare_lengthened
+
+    def run(draws):
+        post = _posterior(3, draws=draws, rho=run_rho)
+        if stuck:
+            post["mu"] = post["mu"] * 0.0 + 0.5
+        return SimpleNamespace(posterior=post)
+
+    reference = SimpleNamespace(posterior=_posterior(4, draws=4000, rho=ref_rho))
+    names = ["mu", "theta"]
+    return compare_lengthened(run, reference, names, max_draws=2000, labels=("gibbs", "nuts"))
+
+
+def test_a_run_under_test_that_does_not_converge_disagrees_against_a_usable_reference():
+    # The rule: inconclusive only for an unusable reference. A sampler under test whose
+    # own chains fail R-hat/ESS at the longest run allowed is what failed.
+    c, used = _lengthened(run_rho=0.995, ref_rho=0.5)
+    assert used == 2000 and c.verdict == "disagree", c.reasons
+    assert c.reasons[0].startswith("the sampler under test fails on its own at 2000 draws")
+    assert "ESS" in c.reasons[0]
+    c, _ = _lengthened(run_rho=0.5, ref_rho=0.5, stuck=True)
+    assert c.verdict == "disagree" and "the draws of mu do not move" in c.reasons[0]
+    # Negative controls: a mixing run agrees; an unusable reference stays inconclusive.
+    assert _lengthened(run_rho=0.5, ref_rho=0.5)[0].verdict == "agree"
+    c, _ = _lengthened(run_rho=0.995, ref_rho=0.995)
+    assert c.verdict == "inconclusive" and any(r.startswith("nuts:") for r in c.reasons)
+
+
 def test_holm_against_hand_computed_example():
     p = np.array([0.01, 0.04, 0.03, 0.005])
     # sorted: 0.005 <= 0.05/4, 0.01 <= 0.05/3, 0.03 > 0.05/2 -> stop

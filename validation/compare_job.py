@@ -104,6 +104,7 @@ def run_compare(
     from reference_models.parameterization import choose_parameterization
     from reference_models.reference import REFERENCES, compared_vars, fit_spec
     from validation.capabilities import refusal
+    from validation.identities import conditional_identities
     from validation.verify import compare_lengthened
 
     data, priors, family = spec.data, spec.priors, spec.family.name
@@ -213,7 +214,12 @@ def run_compare(
         max_draws=max(max_draws, draws),
         level=level,
         labels=("gibbs", "golden" if found is not None else "nuts"),
+        # A tenth of the level: the two tests together keep the family-wise level at 1.1 x level.
+        identities=lambda idata: conditional_identities(idata, spec, level=level / 10),
     )
+    identities_line = comparison.settings.get("conditional_identities")
+    if identities_line is not None:
+        _say(f"conditional identities: {identities_line}", quiet)
     comparison.settings["gibbs_draws"] = used
     comparison.settings["gibbs_convergence"] = convergence_line
     comparison.settings["driver_conformance"] = driver_line

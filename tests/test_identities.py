@@ -1,0 +1,119 @@
+"""Conditional identities: every correct scheme satisfies them; draws that are not joint fail.
+
+Each check is a z-test in Monte Carlo standard errors at the level compare uses (Bonferroni over
+the statistics of one run); the negative controls are broken samplers whose marginals stay
+right (a stale block, relabelled groups) or move by less than a posterior comparison resolves
+(one degree of freedom too few).
+"""
+
+import numpy as np
+import pytest
+
+import gibbs
+from gibbs.datasets import load_radon, simulate_hierarchical
+from gibbs.kernels import FAMILY_SCHEMES
+from gibbs.kernels.marginal import marginal_sweep
+from gibbs.priors import UniformSigma, conjugate_inverse_gamma
+from gibbs.sampling import sample_sweep
+from gibbs.spec import specify
+from validation.identities import conditional_identities
+
+LEVEL = 0.001  # what compare uses at its default level of 0.01
+KW = {"draws": 2000, "tune": 500, "chains": 4, "progressbar": False, "log_likelihood": False}
+
+
+@pytest.fixture(scope="module")
+def radon():
+    return load_radon()
+
+
+@pytest.mark.parametrize("scheme", sorted(FAMILY_SCHEMES["gaussian"]))
+def test_every_scheme_satisfies_the_identities_on_radon(radon, scheme):
+    idata = gibbs.sample(radon, scheme=scheme, seed=11, **KW)
+    check = conditional_identities(idata, specify(radon), LEVEL)
+    assert check is not None and len(check.rows) == 7
+    assert check.passed, check.rows.to_string()
+
+
+def test_identities_hold_under_proper_priors_on_an_unbalanced_design():
+    # Normal location priors and inverse-gamma scales exercise the other conditionals; groups of
+    # 0, 1 and 2 rows the terms in n_j.
+    sizes = np.tile([0, 1, 2, 5, 12], 6)
+    data, _ = simulate_hierarchical(len(sizes), sizes, seed=4)
+    priors = conjugate_inverse_gamma()
+    idata = gibbs.sample(data, priors=priors, seed=5, **KW)
+    check = conditional_identities(idata, specify(data, priors=priors), LEVEL)
+    assert check is not None and len(check.rows) == 7
+    assert check.passed, check.rows.to_string()
+
+
+def _stale_alpha(streams, state, model):
+    """The fully collapsed sweep, but it hands out the alpha it drew one iteration before."""
+    new = marginal_sweep(streams, state, model)
+    previous = streams.scratch.get("previous_alpha", state.alpha)
+    streams.scratch["previous_alpha"] = new.alpha
+    return new._replace(alpha=previous)
+
+
+def test_a_stale_block_fails_though_its_marginals_are_right(radon):
+    # Every stored alpha is a posterior draw; it is only one iteration behind the rest.
+    idata = sample_sweep(radon, (_stale_alpha,), "stale", seed=11, **KW)
+    check = conditional_identities(idata, specify(radon), LEVEL)
+    assert not check.passed
+    assert "alpha's conditional" in check.line()
+    # ... which a comparison of marginals with the correct sampler does not see.
+    from validation.compare import compare_posteriors
+
+    correct = gibbs.sample(radon, seed=12, **KW)
+    assert compare_posteriors(idata, correct).verdict == "agree"
+
+
+def test_relabelled_groups_fail(radon):
+    idata = gibbs.sample(radon, seed=11, **KW)
+    post = idata.posterior
+    alpha = post["alpha"].values
+    post["alpha"].values = np.roll(alpha, 1, axis=-1)  # county j's draws under county j+1's name
+    check = conditional_identities(idata, specify(radon), LEVEL)
+    assert not check.passed and "alpha's conditional" in check.line()
+
+
+def test_a_degree_of_freedom_too_few_fails(radon, monkeypatch):
+    # sigma^2 = SS / chi^2_m instead of chi^2_{m-1}: 85 groups, sigma_alpha moves by about 1%.
+    monkeypatch.setattr(UniformSigma, "variance_shape", lambda self, m: m / 2.0)
+    idata = gibbs.sample(radon, scheme="blocked", seed=11, **KW)
+    check = conditional_identities(idata, specify(radon), LEVEL)
+    assert not check.passed and "sigma_alpha's conditional" in check.line()
+
+
+def test_configurations_without_closed_form_conditionals_are_not_checked(radon):
+    idata = gibbs.sample(radon, seed=11, **KW)
+    assert conditional_identities(idata, specify(radon, slopes=["floor"]), LEVEL) is None
+    assert conditional_identities(idata.posterior.drop_vars("alpha"), specify(radon)) is None
+
+
+def test_compare_disagrees_when_the_identities_fail(radon):
+    # The wiring of compare and verify: same marginals, broken joint draws, verdict "disagree".
+    from validation.verify import compare_lengthened
+
+    spec = specify(radon)
+    reference = gibbs.sample(radon, seed=21, **{**KW, "draws": 4000})
+    names = ["alpha", "beta", "gamma", "sigma_y", "sigma_alpha"]
+
+    def run_with(sweep):
+        def run(draws):
+            return sample_sweep(radon, sweep, "under test", seed=22, **{**KW, "draws": draws})
+
+        return compare_lengthened(
+            run,
+            reference,
+            names,
+            max_draws=2000,
+            identities=lambda idata: conditional_identities(idata, spec, LEVEL),
+        )[0]
+
+    broken = run_with((_stale_alpha,))
+    assert broken.verdict == "disagree"
+    assert broken.reasons[0].startswith("the stored draws break exact identities")
+    correct = run_with((marginal_sweep,))
+    assert correct.verdict == "agree", correct.reasons
+    assert correct.settings["conditional_identities"].startswith("PASS")
