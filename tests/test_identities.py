@@ -87,8 +87,37 @@ def test_a_degree_of_freedom_too_few_fails(radon, monkeypatch):
 
 def test_configurations_without_closed_form_conditionals_are_not_checked(radon):
     idata = gibbs.sample(radon, seed=11, **KW)
+    # The varying-intercept draws do not fit the varying-slopes model: not checked, not failed.
     assert conditional_identities(idata, specify(radon, slopes=["floor"]), LEVEL) is None
     assert conditional_identities(idata.posterior.drop_vars("alpha"), specify(radon)) is None
+    factors = specify(radon.replace(y=radon.y), factors={"floor": radon.X[:, 0]})
+    assert conditional_identities(idata, factors, LEVEL) is None
+
+
+M3 = {"draws": 1500, "tune": 500, "chains": 4, "progressbar": False, "log_likelihood": False}
+
+
+def _stale_slopes(streams, state, model):
+    """The default varying-slopes sweep, handing out the alpha it drew one iteration before."""
+    from gibbs.slopes import DEFAULT_SLOPES_SCHEME, SLOPES_SCHEMES
+
+    new = state
+    for block in SLOPES_SCHEMES[DEFAULT_SLOPES_SCHEME]:
+        new = block(streams, new, model)
+    previous = streams.scratch.get("previous_alpha", state.alpha)
+    streams.scratch["previous_alpha"] = new.alpha
+    return new._replace(alpha=previous)
+
+
+def test_varying_slopes_satisfy_the_identities_and_a_stale_block_fails(radon):
+    spec = specify(radon, slopes=["floor"])
+    idata = gibbs.sample(radon, slopes=["floor"], seed=13, **M3)
+    check = conditional_identities(idata, spec, LEVEL)
+    assert check is not None and len(check.rows) == 4
+    assert check.passed, check.rows.to_string()
+    stale = sample_sweep(radon, (_stale_slopes,), "stale", slopes=["floor"], seed=13, **M3)
+    check = conditional_identities(stale, spec, LEVEL)
+    assert not check.passed and "alpha" in check.line()
 
 
 def test_compare_disagrees_when_the_identities_fail(radon):

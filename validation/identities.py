@@ -163,6 +163,93 @@ def gaussian_intercept_statistics(posterior, data, priors) -> dict[str, np.ndarr
     return out
 
 
+def _covariance(post, names: list[str]) -> np.ndarray:
+    """Sigma (chain, draw, K, K) from the stored sds and correlations ("A:B" pair labels)."""
+    sd = np.asarray(post["sigma_alpha"].values, float)
+    K = sd.shape[-1]
+    R = np.broadcast_to(np.eye(K), (*sd.shape[:2], K, K)).copy()
+    if K > 1:
+        rho = np.asarray(post["rho_alpha"].values, float)
+        pairs = [
+            str(v).split(":") for v in post["rho_alpha"].coords[post["rho_alpha"].dims[-1]].values
+        ]
+        for k, (a, b) in enumerate(pairs):
+            i, j = names.index(a), names.index(b)
+            R[..., i, j] = R[..., j, i] = rho[..., k]
+    return sd[..., :, None] * R * sd[..., None, :]
+
+
+def gaussian_slopes_statistics(posterior, data, priors, slopes) -> dict[str, np.ndarray]:
+    """Per-draw statistics of the varying-slopes model's identities, each shaped (chain, draw).
+
+    alpha_j (K varying coefficients) given beta, Gamma, Sigma, sigma_y and y is
+    N(P_j^-1 b_j, P_j^-1) with P_j = Sigma^-1 + Z_j'Z_j / sigma_y^2 and
+    b_j = Sigma^-1 mu_j + Z_j'(y_j - X_j beta) / sigma_y^2, mu_j = (U_j gamma, the mean slopes):
+    q_j = (alpha_j - m_j)' P_j (alpha_j - m_j) ~ chi^2_K and the whitened residual is N(0, I).
+    sigma_y's identity is the varying-intercept model's, over the rows' residuals.
+    """
+    y = np.asarray(data.y, float) - data.linear_offset
+    group, U = np.asarray(data.group), np.asarray(data.U, float)
+    X_all = np.asarray(data.X, float)
+    varying = [list(data.x_names).index(c) for c in slopes]
+    fixed = [k for k in range(data.p) if k not in varying]
+    Z = np.column_stack([np.ones(data.n), X_all[:, varying]])
+    X = X_all[:, fixed]
+    J, K = data.n_groups, Z.shape[1]
+    # Per-group Z'Z, Z'y and Z'X from the rows.
+    ztz = np.zeros((J, K, K))
+    np.add.at(ztz, group, Z[:, :, None] * Z[:, None, :])
+    zty = np.zeros((J, K))
+    np.add.at(zty, group, Z * y[:, None])
+    ztx = np.zeros((J, K, X.shape[1]))
+    np.add.at(ztx, group, Z[:, :, None] * X[:, None, :])
+
+    names = [str(v) for v in posterior["alpha"].coords[posterior["alpha"].dims[-1]].values]
+    alpha = np.asarray(posterior["alpha"].values, float)  # (C, D, J, K)
+    C, D = alpha.shape[:2]
+    gamma = np.asarray(posterior["gamma"].values, float).reshape(C, D, -1)
+    mean_slopes = (
+        np.asarray(posterior["gamma_slope"].values, float).reshape(C, D, -1)
+        if K > 1
+        else np.zeros((C, D, 0))
+    )
+    beta = (
+        np.asarray(posterior["beta"].values, float).reshape(C, D, -1)
+        if fixed
+        else np.zeros((C, D, 0))
+    )
+    Sigma = _covariance(posterior, names)
+    vy = np.asarray(posterior["sigma_y"].values, float) ** 2
+    scale_y = _scale_law(priors.sigma_y)
+    out = {k: np.empty((C, D)) for k in ("alpha_q", "alpha_pit", "alpha_w")}
+    if scale_y is not None:
+        out["sigma_y_pit"] = np.empty((C, D))
+    chunk = max(1, _CHUNK // 8)
+    for start in range(0, D, chunk):
+        s = slice(start, start + chunk)
+        a, v_y, S_inv = alpha[:, s], vy[:, s, None, None], np.linalg.inv(Sigma[:, s])
+        mu = np.concatenate(
+            [(gamma[:, s] @ U.T)[..., None], np.repeat(mean_slopes[:, s, None, :], J, axis=2)],
+            axis=-1,
+        )  # (C, d, J, K)
+        data_rhs = zty - np.einsum("jkp,cdp->cdjk", ztx, beta[:, s])
+        P = S_inv[:, :, None] + ztz / v_y[..., None]
+        rhs = np.einsum("cdab,cdjb->cdja", S_inv, mu) + data_rhs / v_y
+        m = np.linalg.solve(P, rhs[..., None])[..., 0]
+        dev = a - m
+        q = np.einsum("...i,...ij,...j->...", dev, P, dev)
+        out["alpha_q"][:, s] = np.mean(q, axis=-1) / K
+        out["alpha_pit"][:, s] = np.mean(stats.chi2.cdf(q, K), axis=-1)
+        # L' dev with P = L L' is N(0, I): its mean over groups and coefficients is 0.
+        L = np.linalg.cholesky(P)
+        out["alpha_w"][:, s] = np.mean(np.einsum("...ij,...i->...j", L, dev), axis=(-2, -1))
+        if scale_y is not None:
+            fit = np.einsum("ik,cdik->cdi", Z, a[:, :, group]) + beta[:, s] @ X.T
+            rss = np.sum((y - fit) ** 2, axis=-1)
+            out["sigma_y_pit"][:, s] = scale_y(rss, vy[:, s], data.n)
+    return out
+
+
 def _chi2_pit(x: np.ndarray, Q: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Conditional CDF of (x - Q^-1 rhs)' Q (x - Q^-1 rhs), a chi^2 with dim(x) degrees of freedom.
 
@@ -200,6 +287,9 @@ _EXPECTED = {
         "share of groups with |r_j| < 1 (alpha's conditional)",
         2 * stats.norm.cdf(1) - 1,
     ),
+    "alpha_q": ("mean over groups of alpha_j's conditional chi^2 / K", 1.0),
+    "alpha_pit": ("mean over groups of alpha_j's conditional chi^2 CDF (PIT)", 0.5),
+    "alpha_w": ("mean of alpha's whitened conditional residuals", 0.0),
     "beta_pit": ("beta's conditional chi^2 CDF (PIT)", 0.5),
     "gamma_pit": ("gamma's conditional chi^2 CDF (PIT)", 0.5),
     "sigma_y_pit": ("sigma_y's conditional chi^2 CDF (PIT)", 0.5),
@@ -210,21 +300,27 @@ _EXPECTED = {
 def conditional_identities(idata: Any, spec: Any, level: float = 0.001) -> IdentityCheck | None:
     """Test the conditional identities of a run of ``spec``'s model, or None where none apply.
 
-    They apply to the Gaussian varying-intercept model (one grouping factor, no varying slopes)
-    when the run stores alpha for every group; other configurations return None.
+    They apply to the Gaussian models of one grouping factor, with varying intercepts or varying
+    slopes, when the run stores alpha for every group; other configurations return None.
     """
     import arviz as az
 
     post = idata.posterior if hasattr(idata, "posterior") else idata
-    needed = {"alpha", "gamma", "sigma_y", "sigma_alpha"} | ({"beta"} if spec.data.p else set())
-    if (
-        spec.family.name != "gaussian"
-        or spec.structure != "intercepts"
-        or not needed <= set(post.data_vars)
-        or post["alpha"].shape[2:] != (spec.data.n_groups,)
-    ):
+    if spec.family.name != "gaussian" or spec.structure not in ("intercepts", "slopes"):
         return None
-    statistics = gaussian_intercept_statistics(post, spec.data, spec.priors)
+    K, fixed = len(spec.slopes) + 1, spec.data.p - len(spec.slopes)
+    needed = {"alpha", "gamma", "sigma_y", "sigma_alpha"} | ({"beta"} if fixed else set())
+    if spec.structure == "slopes":
+        needed |= {"gamma_slope", "rho_alpha"} if K > 1 else set()
+        shape = (spec.data.n_groups, K)
+    else:
+        shape = (spec.data.n_groups,)
+    if not needed <= set(post.data_vars) or post["alpha"].shape[2:] != shape:
+        return None
+    if spec.structure == "slopes":
+        statistics = gaussian_slopes_statistics(post, spec.data, spec.priors, spec.slopes)
+    else:
+        statistics = gaussian_intercept_statistics(post, spec.data, spec.priors)
     rows = []
     for key, values in statistics.items():
         label, expected = _EXPECTED[key]
