@@ -15,6 +15,10 @@ classes of bugs (the fully collapsed scheme, the centered blocks, scales and deg
 prior handling, the driver and its output, the binomial kernels, varying slopes). A bug that
 makes the sampler exactly right on radon (``kappa_ignores_trials``: radon has one trial per row)
 cannot be caught on radon by any battery; ``gibbs-suite verify`` runs the designs that expose it.
+The binomial latent draws exist twice, in the varying-intercept kernel
+(``gibbs/kernels/binomial.py``) and in the families' augmentation that the general kernel uses
+(``gibbs/families/binomial.py``, reached here by the varying-slopes logistic model): a slip in one
+is invisible to configurations that run the other.
 """
 
 import argparse
@@ -123,26 +127,34 @@ BUGS = [
     (
         "kappa_ignores_trials",
         "binomial kernels",
-        "gibbs/families/binomial.py",
-        "kappa=Y - 0.5 * trials,",
-        "kappa=Y - 0.5,",
+        "gibbs/kernels/binomial.py",
+        'object.__setattr__(self, "kappa", Y - 0.5 * self.trials)',
+        'object.__setattr__(self, "kappa", Y - 0.5)',
         ["--family", "logistic"],
     ),
     (
         "polya_gamma_tilt_halved",
         "binomial kernels",
-        "gibbs/families/binomial.py",
-        "random_polyagamma(trials, eta[c], out=omega[c], random_state=gen)",
-        "random_polyagamma(trials, eta[c] / 2.0, out=omega[c], random_state=gen)",
+        "gibbs/kernels/binomial.py",
+        "random_polyagamma(model.trials, eta[c], out=omega[c], random_state=gen)",
+        "random_polyagamma(model.trials, eta[c] / 2.0, out=omega[c], random_state=gen)",
         ["--family", "logistic"],
     ),
     (
         "albert_chib_failure_mean_unsigned",
         "binomial kernels",
-        "gibbs/families/binomial.py",
+        "gibbs/kernels/binomial.py",
         "z = sign * truncated_normal_positive(sign * eta_t, 1.0, u)",
         "z = sign * truncated_normal_positive(eta_t, 1.0, u)",
         ["--family", "probit"],
+    ),
+    (
+        "general_polya_gamma_tilt_halved",
+        "binomial kernels",
+        "gibbs/families/binomial.py",
+        "random_polyagamma(trials, eta[c], out=omega[c], random_state=gen)",
+        "random_polyagamma(trials, eta[c] / 2.0, out=omega[c], random_state=gen)",
+        ["--family", "logistic", "--model", "M3"],
     ),
     (
         "slopes_prior_mean_times_sigma",

@@ -40,6 +40,8 @@ __all__ = ["IdentityCheck", "conditional_identities", "gaussian_intercept_statis
 
 #: Draws handled at once (chains x draws x groups floats per array stay below ~50 MB).
 _CHUNK = 4096
+#: Draws (all chains) the varying-slopes identities are evaluated on.
+_SLOPES_DRAWS = 24_000
 
 
 @dataclass(frozen=True)
@@ -318,6 +320,10 @@ def conditional_identities(idata: Any, spec: Any, level: float = 0.001) -> Ident
     if not needed <= set(post.data_vars) or post["alpha"].shape[2:] != shape:
         return None
     if spec.structure == "slopes":
+        # K x K solves per group and draw: thin evenly to about _SLOPES_DRAWS draws in all (the
+        # MCSE of each statistic accounts for what is kept).
+        step = max(1, post.sizes["chain"] * post.sizes["draw"] // _SLOPES_DRAWS)
+        post = post.isel(draw=slice(None, None, step))
         statistics = gaussian_slopes_statistics(post, spec.data, spec.priors, spec.slopes)
     else:
         statistics = gaussian_intercept_statistics(post, spec.data, spec.priors)
