@@ -145,11 +145,25 @@ def test_compare_with_mutants_reports_every_mutant_caught(capsys):
 def test_geweke_command_passes_correct_and_fails_mutant(tmp_path, capsys):
     assert main(["geweke", "--iterations", "300", "--out", str(tmp_path)]) == 0
     assert json.loads((tmp_path / "geweke.json").read_text())["passed"] is True
+    # Long work shows progress (burn-in 50 + 300 iterations), unless --quiet.
+    assert "Geweke (successive-conditional, 200 chains): 350/350" in capsys.readouterr().err
     assert (
-        main(["geweke", "--iterations", "300", "--mutant", "df_off_by_one", "--out", str(tmp_path)])
+        main(
+            [
+                "geweke",
+                "--iterations",
+                "300",
+                "--mutant",
+                "df_off_by_one",
+                "--out",
+                str(tmp_path),
+                "--quiet",
+            ]
+        )
         == 1
     )
-    assert "FAIL" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "FAIL" in captured.out and "successive-conditional" not in captured.err
 
 
 def test_data_summary_of_the_binary_outcome(capsys):

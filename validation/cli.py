@@ -494,20 +494,22 @@ def _cmd_geweke(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from validation.calibration import geweke, sweep_under_test
+    from validation.geweke import progress_shown
 
     writable_folder(args.out)
     spec = _designed(args, load_spec(args))
     data, priors = spec.data, spec.priors
     args.scheme = args.scheme or spec.default_scheme
     sweep = sweep_under_test(spec, args.scheme, args.mutant)
-    result = geweke(
-        spec,
-        sweep,
-        level=args.level,
-        chains=args.chains,
-        iterations=args.iterations,
-        seed=args.seed,
-    )
+    with progress_shown(not args.quiet):
+        result = geweke(
+            spec,
+            sweep,
+            level=args.level,
+            chains=args.chains,
+            iterations=args.iterations,
+            seed=args.seed,
+        )
     label = f"mutant {args.mutant}" if args.mutant else f"scheme {args.scheme}"
     print(
         f"{label}, family {args.family}, priors {priors}, design "
@@ -859,6 +861,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_calibration_options(p_gw, chains=200, out="reports/geweke", priors="inverse-gamma")
     p_gw.add_argument("--iterations", type=at_least(10), default=500)
+    p_gw.add_argument("--quiet", action="store_true", help="no progress line")
     p_gw.set_defaults(func=_cmd_geweke)
 
     p_sbc = sub.add_parser(

@@ -16,7 +16,9 @@ shifts the successive-conditional means and fails the test.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +26,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from gibbs.data import HierarchicalData
-from gibbs.driver import run
+from gibbs.driver import Progress, run
 from gibbs.families import normalize_family, success_probability
 from gibbs.kernels.binomial import BinomialModel, BinomialState
 from gibbs.kernels.gaussian import GaussianModel, State
@@ -247,6 +249,24 @@ def geweke_test(
     )
 
 
+# Whether the successive-conditional loop reports progress on stderr (the geweke command sets
+# it; the batteries and tests run silently). A context variable, so that no signature of the
+# per-kernel Geweke functions changes.
+_SHOW_PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "geweke_progress", default=False
+)
+
+
+@contextlib.contextmanager
+def progress_shown(enabled: bool = True) -> Iterator[None]:
+    """Within the block, Geweke's successive-conditional simulator reports its progress."""
+    token = _SHOW_PROGRESS.set(enabled)
+    try:
+        yield
+    finally:
+        _SHOW_PROGRESS.reset(token)
+
+
 def run_geweke(
     base,
     sweep: Sequence[Callable],
@@ -310,6 +330,11 @@ def run_geweke(
         thin=1,
         recorder=Recorder(record=lambda st: functions(st, outcomes[0]), float_names=()),
         refresh=refresh,
+        progress=Progress(
+            burn + iterations,
+            f"Geweke (successive-conditional, {chains} chains)",
+            _SHOW_PROGRESS.get(),
+        ),
     )
     return compare_means(g_mc, traces, level)
 
