@@ -38,6 +38,7 @@ from gibbs.kernels.factors import (
     update_sigma_y_factors,
     update_small,
 )
+from gibbs.kernels.gaussian import chain_dot
 from gibbs.streams import ChainStreams
 
 __all__ = [
@@ -97,7 +98,7 @@ def initial_state_factors(
     root = np.linalg.cholesky(cov + 1e-12 * np.eye(len(cov)) * max(np.trace(cov), 1e-12))
     m, E, J = D.shape[1], model.n_small - D.shape[1], d.n_groups
     z = np.stack([g.standard_normal(m + 2 + F + E + J) for g in streams.init])
-    theta = theta_hat + 2.0 * z[:, :m] @ root.T
+    theta = theta_hat + 2.0 * chain_dot(z[:, :m], root.T)  # chain by chain: see chain_dot
     values = {
         "beta": theta[:, : d.p],
         "gamma": theta[:, d.p :],

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from gibbs.data import HierarchicalData
+from gibbs.kernels.gaussian import chain_dot
 from gibbs.kernels.scales import draw_centered_scale, draw_collapsed_scale
 
 if TYPE_CHECKING:
@@ -207,7 +208,8 @@ class FactorsModel:
 
     def group_intercepts(self, gamma, effects, eta) -> np.ndarray:
         """Return alpha_j = U_j gamma + nested effects + eta_j, shape (..., J)."""
-        alpha = gamma @ self.data.U.T + eta
+        # Chain by chain: one 2-D product over all chains rounds by the number of chains.
+        alpha = chain_dot(gamma, self.data.U.T) + eta
         for k, f in enumerate(self.factors):
             if f.nested:
                 alpha = alpha + self.factor_effects(effects, k)[..., f.group_level]
@@ -215,7 +217,7 @@ class FactorsModel:
 
     def row_mean(self, beta, alpha, effects) -> np.ndarray:
         """Return E[y_i] at each draw, shape (..., n)."""
-        mu = alpha[..., self.data.group] + beta @ self.data.X.T
+        mu = alpha[..., self.data.group] + chain_dot(beta, self.data.X.T)
         for k, f in enumerate(self.factors):
             if not f.nested:
                 mu = mu + self.factor_effects(effects, k)[..., f.codes]

@@ -27,6 +27,7 @@ import numpy as np
 
 from gibbs.covariance import inverse_and_logdet
 from gibbs.data import HierarchicalData
+from gibbs.kernels.gaussian import chain_dot
 from gibbs.kernels.scales import draw_centered_scale, slice_cholesky
 
 if TYPE_CHECKING:
@@ -232,7 +233,7 @@ class SlopesModel:
     def mean(self, state: SlopesState) -> np.ndarray:
         """Mean of y_i at each chain's state, shape (chains, n)."""
         mu = np.einsum("ik,cik->ci", self.Z, state.alpha[:, self.data.group])
-        return mu + state.beta @ self.X.T
+        return mu + chain_dot(state.beta, self.X.T)  # chain by chain: see chain_dot
 
 
 def group_means(state: SlopesState, model: SlopesModel) -> np.ndarray:

@@ -16,7 +16,7 @@ from scipy import special
 from gibbs.inference_data import to_inference_data
 from gibbs.kernels import FAMILY_SCHEMES
 from gibbs.kernels.binomial import BinomialModel, BinomialState, log_joint_binomial
-from gibbs.kernels.gaussian import GaussianModel, State, log_joint
+from gibbs.kernels.gaussian import GaussianModel, State, chain_dot, log_joint
 from gibbs.streams import ChainStreams
 from gibbs.structures.base import Implementation, state_recorder
 
@@ -53,7 +53,7 @@ def initial_state(
     )
     spread = max(float(np.std(group_means)), 0.1 * np.sqrt(s2))
     z = np.stack([g.standard_normal(D.shape[1] + 2 + d.n_groups) for g in streams.init])
-    theta = theta_hat + 2.0 * z[:, : D.shape[1]] @ root.T
+    theta = theta_hat + 2.0 * chain_dot(z[:, : D.shape[1]], root.T)  # see chain_dot
     gamma = theta[:, d.p :]
     sigma_alpha = spread * np.exp(z[:, -d.n_groups - 1])
     values = {
@@ -61,7 +61,7 @@ def initial_state(
         "gamma": gamma,
         "sigma_y": np.sqrt(s2) * np.exp(0.5 * z[:, D.shape[1]]),
         "sigma_alpha": sigma_alpha,
-        "alpha": gamma @ d.U.T + sigma_alpha[:, None] * z[:, -d.n_groups :],
+        "alpha": chain_dot(gamma, d.U.T) + sigma_alpha[:, None] * z[:, -d.n_groups :],
     }
     shapes = {
         "alpha": (d.n_groups,),

@@ -9,6 +9,7 @@ import numpy as np
 
 from gibbs.covariance import correlations, standard_deviations
 from gibbs.inference_data import OBS_DIM
+from gibbs.kernels.gaussian import chain_dot
 from gibbs.slopes import effect_pairs
 from gibbs.streams import ChainStreams
 from gibbs.structures.mixed import MixedModel, MixedState, full_predictor, log_joint_mixed
@@ -128,7 +129,7 @@ def _row_eta(model: MixedModel, small: np.ndarray, alpha: np.ndarray) -> np.ndar
     d = model.data
     eta = np.einsum("ik,...ik->...i", model.Z, alpha[..., d.group, :])
     if model.p:
-        eta = eta + model.beta(small) @ model.X.T
+        eta = eta + chain_dot(model.beta(small), model.X.T)
     for k, f in enumerate(model.factors):
         if not f.nested:
             eta = eta + model.factor_effects(small, k)[..., f.codes]
