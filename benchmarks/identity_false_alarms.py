@@ -12,7 +12,11 @@ comes with its exact (Clopper-Pearson) 95% interval, and the z-scores of all run
 against the normal (sd, and |z| > 3 and > 3.5 counted against the normal's expectation), which
 checks the Monte Carlo standard errors the test rests on. Designs: radon M2 under Gelman & Hill's
 priors (flat locations, uniform scales), and 30 groups of 0, 1, 2, 5 and 12 rows under normal
-locations and inverse-gamma variances (``conjugate_inverse_gamma``). Seeds are 30,000 + k.
+locations and inverse-gamma variances (``conjugate_inverse_gamma``); for the group level's
+identities of the other families and the factors: radon's action level by logistic regression,
+police stops by the overdispersed Poisson model (half-normal scales), and Gaussian designs with a
+nested and with a crossed factor (``simulate_factors``). ``--schemes default`` runs each
+design's default scheme. Seeds are 30,000 + k.
 """
 
 import argparse
@@ -35,11 +39,33 @@ LEVEL = 0.001
 
 
 def _designs():
-    sizes = np.tile([0, 1, 2, 5, 12], 6)
-    unbalanced, _ = simulate_hierarchical(len(sizes), sizes, seed=4)
+    """Name -> the keyword arguments of ``specify`` (built lazily: some read files)."""
+    from gibbs.datasets import load_radon_action_level, simulate_factors
+    from gibbs.police_stops import POLICE_STOPS_FORMULA, load_police_stops
+
+    def unbalanced():
+        sizes = np.tile([0, 1, 2, 5, 12], 6)
+        data, _ = simulate_hierarchical(len(sizes), sizes, seed=4)
+        return {"data_or_formula": data, "priors": conjugate_inverse_gamma()}
+
+    def factors(nested):
+        data, labels, _ = simulate_factors(nested=nested, seed=2)
+        return {"data_or_formula": data, "factors": labels}
+
     return {
-        "radon-M2": (load_radon(), None),
-        "unbalanced-ig": (unbalanced, conjugate_inverse_gamma()),
+        "radon-M2": lambda: {"data_or_formula": load_radon()},
+        "unbalanced-ig": unbalanced,
+        "radon-logistic": lambda: {
+            "data_or_formula": load_radon_action_level(),
+            "family": "logistic",
+        },
+        "police-poisson": lambda: {
+            "data_or_formula": POLICE_STOPS_FORMULA,
+            "data": load_police_stops(quiet=True).frame,
+            "family": "poisson",
+        },
+        "factors-nested": lambda: factors(True),
+        "factors-crossed": lambda: factors(False),
     }
 
 
@@ -54,15 +80,13 @@ def main():
     designs = _designs()
     summary = []
     for name in args.designs.split(","):
-        data, priors = designs[name]
-        spec = specify(data, priors=priors)
+        spec = specify(**designs[name]())
         for scheme in args.schemes.split(","):
             start, failed, zs = time.perf_counter(), 0, []
             for k in range(args.seeds):
                 idata = gibbs.sample(
-                    data,
-                    priors=priors,
-                    scheme=scheme,
+                    spec,
+                    scheme=None if scheme == "default" else scheme,
                     draws=args.draws,
                     tune=1000,
                     chains=4,

@@ -93,6 +93,40 @@ def test_a_run_under_test_that_does_not_converge_disagrees_against_a_usable_refe
     assert c.verdict == "inconclusive" and any(r.startswith("nuts:") for r in c.reasons)
 
 
+def _nuts_fit(rho, diverging=0):
+    """A fake fit(draws): AR(1) chains (ESS about draws (1 - rho) / (1 + rho) per chain)."""
+    from types import SimpleNamespace
+
+    calls = []
+
+    def fit(draws):
+        calls.append(draws)
+        stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((4, draws), bool))})
+        stats["diverging"][0, :diverging] = True
+        return SimpleNamespace(posterior=_posterior(5, draws=draws, rho=rho), sample_stats=stats)
+
+    return fit, calls
+
+
+def test_a_short_fresh_reference_is_lengthened_once_and_a_divergent_one_is_not():
+    from validation.verify import fit_reference_lengthened, reference_problems
+
+    # ESS about 4 x 1000 x 0.1 / 1.9 = 210 at 1000 draws: unusable; 4 x longer (not the cap of
+    # 8 x) is what it needs.
+    fit, calls = _nuts_fit(rho=0.9)
+    ref, draws = fit_reference_lengthened(fit, ["mu", "theta"], draws=1000, max_draws=8000)
+    assert calls == [1000, draws] and draws == 4000
+    assert reference_problems(ref, ["mu", "theta"]) == []
+    # Negative controls: a usable reference is fitted once; divergences are not lengthened away;
+    # the cap holds.
+    fit, calls = _nuts_fit(rho=0.5)
+    assert fit_reference_lengthened(fit, ["mu"], draws=1000)[1] == 1000 and calls == [1000]
+    fit, calls = _nuts_fit(rho=0.9, diverging=3)
+    assert fit_reference_lengthened(fit, ["mu"], draws=1000)[1] == 1000 and calls == [1000]
+    fit, calls = _nuts_fit(rho=0.9)
+    assert fit_reference_lengthened(fit, ["mu"], draws=1000, max_draws=1000)[1] == 1000
+
+
 def test_holm_against_hand_computed_example():
     p = np.array([0.01, 0.04, 0.03, 0.005])
     # sorted: 0.005 <= 0.05/4, 0.01 <= 0.05/3, 0.03 > 0.05/2 -> stop

@@ -113,7 +113,7 @@ def test_varying_slopes_satisfy_the_identities_and_a_stale_block_fails(radon):
     spec = specify(radon, slopes=["floor"])
     idata = gibbs.sample(radon, slopes=["floor"], seed=13, **M3)
     check = conditional_identities(idata, spec, LEVEL)
-    assert check is not None and len(check.rows) == 4
+    assert check is not None and len(check.rows) == 5  # with (gamma, gamma_slope) given alpha
     assert check.passed, check.rows.to_string()
     stale = sample_sweep(radon, (_stale_slopes,), "stale", slopes=["floor"], seed=13, **M3)
     check = conditional_identities(stale, spec, LEVEL)
@@ -146,3 +146,97 @@ def test_compare_disagrees_when_the_identities_fail(radon):
     correct = run_with((marginal_sweep,))
     assert correct.verdict == "agree", correct.reasons
     assert correct.settings["conditional_identities"].startswith("PASS")
+
+
+# The group level's identities need no likelihood: every family gets them.
+@pytest.fixture(scope="module")
+def action_level():
+    from gibbs.datasets import load_radon_action_level
+
+    return load_radon_action_level()
+
+
+@pytest.fixture(scope="module")
+def police():
+    from gibbs.police_stops import POLICE_STOPS_FORMULA, load_police_stops
+
+    stops = load_police_stops(quiet=True)
+    return POLICE_STOPS_FORMULA, stops.frame
+
+
+@pytest.mark.parametrize(
+    "family, slopes, rows",
+    [("logistic", None, 2), ("probit", None, 2)],
+)
+def test_binomial_families_satisfy_the_group_level_identities(action_level, family, slopes, rows):
+    spec = specify(action_level, family=family, slopes=slopes)
+    idata = gibbs.sample(spec, seed=3, **KW)
+    check = conditional_identities(idata, spec, LEVEL)
+    assert check is not None and len(check.rows) == rows
+    assert check.passed, check.rows.to_string()
+
+
+def test_a_binomial_sigma_alpha_with_a_degree_of_freedom_too_few_fails(action_level, monkeypatch):
+    # The blocked scheme draws sigma_alpha given alpha (the collapsed one integrates alpha out).
+    monkeypatch.setattr(UniformSigma, "variance_shape", lambda self, m: m / 2.0)
+    spec = specify(action_level, family="logistic")
+    idata = gibbs.sample(spec, scheme="blocked", seed=3, **KW)
+    check = conditional_identities(idata, spec, LEVEL)
+    assert not check.passed and "sigma_alpha's conditional" in check.line()
+
+
+def test_binomial_mean_slopes_hold_and_fail_when_handed_out_one_iteration_late(action_level):
+    spec = specify(action_level, family="logistic", slopes=["floor"])
+    idata = gibbs.sample(spec, seed=3, **KW)
+    check = conditional_identities(idata, spec, LEVEL)
+    assert check is not None and len(check.rows) == 1  # (gamma, gamma_slope) given alpha, Sigma
+    assert check.passed, check.rows.to_string()
+    post = idata.posterior
+    post["gamma_slope"].values = np.roll(post["gamma_slope"].values, 1, axis=1)
+    check = conditional_identities(idata, spec, LEVEL)
+    assert not check.passed and "gamma_slope" in check.line()
+
+
+@pytest.mark.parametrize("family", ["poisson", "negative_binomial"])
+def test_count_families_satisfy_the_group_level_identities(police, family):
+    # gamma, and sigma_alpha and sigma_eth under their half-normal priors (a GIG conditional).
+    formula, frame = police
+    spec = specify(formula, data=frame, family=family)
+    idata = gibbs.sample(spec, seed=5, **KW)
+    check = conditional_identities(idata, spec, LEVEL)
+    assert check is not None and len(check.rows) == 3
+    assert check.passed, check.rows.to_string()
+    # A gamma handed out one iteration late: its marginal is right, its joint draws are not.
+    post = idata.posterior
+    post["gamma"].values = np.roll(post["gamma"].values, 1, axis=1)
+    check = conditional_identities(idata, spec, LEVEL)
+    assert not check.passed and "gamma's conditional" in check.line()
+
+
+@pytest.mark.parametrize("nested", [True, False])
+def test_factors_satisfy_the_identities_and_relabelled_effects_fail(nested):
+    from gibbs.datasets import simulate_factors
+
+    data, factors, _ = simulate_factors(nested=nested, seed=2)
+    spec = specify(data, factors=factors)
+    idata = gibbs.sample(spec, seed=4, **KW)
+    check = conditional_identities(idata, spec, LEVEL)
+    assert check is not None and len(check.rows) == 11
+    assert check.passed, check.rows.to_string()
+    post = idata.posterior
+    post["h_effect"].values = np.roll(post["h_effect"].values, 1, axis=-1)
+    check = conditional_identities(idata, spec, LEVEL)
+    assert (
+        not check.passed
+        and "h_effect's conditional" in check.rows.loc[check.failed.index, "statistic"].str.cat()
+    )
+
+
+def test_a_factor_scale_with_a_degree_of_freedom_too_few_fails(monkeypatch):
+    from gibbs.datasets import simulate_factors
+
+    monkeypatch.setattr(UniformSigma, "variance_shape", lambda self, m: m / 2.0)
+    data, factors, _ = simulate_factors(nested=True, seed=2)
+    spec = specify(data, factors=factors)
+    check = conditional_identities(gibbs.sample(spec, seed=4, **KW), spec, LEVEL)
+    assert not check.passed and "sigma_h's conditional" in check.line()

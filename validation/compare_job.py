@@ -95,14 +95,16 @@ def run_compare(
     (:func:`validation.verify.golden_for`), else fits the twin with nutpie; ``"golden"`` insists
     on the golden; ``"pymc"`` / ``"nutpie"`` fit the twin
     (:func:`reference_models.reference.fit_spec`, with ``reference_options`` such as
-    ``parameterization`` or ``low_rank`` for models whose NUTS run needs them). The Gibbs run
+    ``parameterization`` or ``low_rank`` for models whose NUTS run needs them); a fresh NUTS fit
+    that fails its own R-hat or ESS rules without divergences is refitted once, up to 4 x
+    ``draws`` per chain (:func:`validation.verify.fit_reference_lengthened`). The Gibbs run
     is lengthened (doubling, up to ``max_draws``) while its own MCSE of any compared statistic
     exceeds half the reference's or it fails its own diagnostics: it is cheap, and the verdict
     should be limited by the reference's error only.
     """
     import gibbs
     from reference_models.parameterization import choose_parameterization
-    from reference_models.reference import REFERENCES, compared_vars, fit_spec
+    from reference_models.reference import REFERENCES, compared_vars
     from validation.capabilities import refusal
     from validation.identities import conditional_identities
     from validation.verify import compare_lengthened
@@ -167,19 +169,23 @@ def run_compare(
                 spec, REFERENCES[spec.implementation.name].parameterization
             )
         parameterization = options["parameterization"].replace("noncentered", "non-centered")
-        r = fit_spec(
+        from validation.verify import fresh_reference
+
+        r, ref_draws = fresh_reference(
             spec,
-            sampler=engine,
+            engine,
+            names,
             draws=draws,
+            seed=seed,
+            progress=lambda msg: _say(f"{engine} NUTS {msg}", quiet),
             tune=tune,
             chains=chains,
-            seed=seed,
             progressbar=not quiet,
             **options,
         )
         divergences = int(r.sample_stats["diverging"].sum())
         _say(
-            f"{engine} NUTS ({parameterization} twin, {chains} chains x {draws} draws): "
+            f"{engine} NUTS ({parameterization} twin, {chains} chains x {ref_draws} draws): "
             f"{time.perf_counter() - start:.1f} s, {divergences} divergences",
             quiet,
         )

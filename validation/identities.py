@@ -36,6 +36,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from validation.conditional_laws import chi2_pit, location_precision, scale_law
+from validation.group_identities import (
+    gaussian_factor_row_statistics,
+    group_level_statistics,
+    slopes_mean_statistics,
+)
+
 __all__ = ["IdentityCheck", "conditional_identities", "gaussian_intercept_statistics"]
 
 #: Draws handled at once (chains x draws x groups floats per array stay below ~50 MB).
@@ -92,11 +99,6 @@ class IdentityCheck:
         )
 
 
-def _location_precision(prior: Any, dim: int) -> tuple[np.ndarray, np.ndarray] | None:
-    precision = getattr(prior, "precision", None)
-    return None if precision is None else precision(dim)
-
-
 def gaussian_intercept_statistics(posterior, data, priors) -> dict[str, np.ndarray]:
     """Per-draw statistics of the identities, each shaped (chain, draw).
 
@@ -112,8 +114,8 @@ def gaussian_intercept_statistics(posterior, data, priors) -> dict[str, np.ndarr
     sum_x = np.stack([np.bincount(group, X[:, k], minlength=J) for k in range(p)], axis=1)
     xtx, xty = X.T @ X, X.T @ y
     utu = U.T @ U
-    beta_prior = _location_precision(priors.beta, p) if p else None
-    gamma_prior = _location_precision(priors.gamma, q)
+    beta_prior = location_precision(priors.beta, p) if p else None
+    gamma_prior = location_precision(priors.gamma, q)
 
     alpha = np.asarray(posterior["alpha"].values, float)
     C, D = alpha.shape[:2]
@@ -128,7 +130,7 @@ def gaussian_intercept_statistics(posterior, data, priors) -> dict[str, np.ndarr
         out["beta_pit"] = np.empty((C, D))
     if gamma_prior is not None:
         out["gamma_pit"] = np.empty((C, D))
-    scale_y, scale_a = _scale_law(priors.sigma_y), _scale_law(priors.sigma_alpha)
+    scale_y, scale_a = scale_law(priors.sigma_y), scale_law(priors.sigma_alpha)
     if scale_y is not None:
         out["sigma_y_pit"] = np.empty((C, D))
     if scale_a is not None:
@@ -147,12 +149,12 @@ def gaussian_intercept_statistics(posterior, data, priors) -> dict[str, np.ndarr
             P, Pm = beta_prior
             Q = xtx / v_y[..., None] + P
             rhs = (xty - a @ sum_x) / v_y + Pm
-            out["beta_pit"][:, s] = _chi2_pit(b, Q, rhs)
+            out["beta_pit"][:, s] = chi2_pit(b, Q, rhs)
         if gamma_prior is not None:
             P, Pm = gamma_prior
             Q = utu / v_a[..., None] + P
             rhs = (a @ U) / v_a + Pm
-            out["gamma_pit"][:, s] = _chi2_pit(g, Q, rhs)
+            out["gamma_pit"][:, s] = chi2_pit(g, Q, rhs)
         if scale_y is not None:
             # sum_i (y_i - alpha_j[i] - X_i beta)^2 expanded over the groups' sums.
             xb = np.einsum("cdp,pk,cdk->cd", b, xtx, b) - 2.0 * (b @ xty)
@@ -222,7 +224,7 @@ def gaussian_slopes_statistics(posterior, data, priors, slopes) -> dict[str, np.
     )
     Sigma = _covariance(posterior, names)
     vy = np.asarray(posterior["sigma_y"].values, float) ** 2
-    scale_y = _scale_law(priors.sigma_y)
+    scale_y = scale_law(priors.sigma_y)
     out = {k: np.empty((C, D)) for k in ("alpha_q", "alpha_pit", "alpha_w")}
     if scale_y is not None:
         out["sigma_y_pit"] = np.empty((C, D))
@@ -252,36 +254,6 @@ def gaussian_slopes_statistics(posterior, data, priors, slopes) -> dict[str, np.
     return out
 
 
-def _chi2_pit(x: np.ndarray, Q: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """Conditional CDF of (x - Q^-1 rhs)' Q (x - Q^-1 rhs), a chi^2 with dim(x) degrees of freedom.
-
-    Uniform on (0, 1) under the posterior; bounded, so its Monte Carlo error stays honest when a
-    broken sampler's quadratic form has heavy tails.
-    """
-    mean = np.linalg.solve(Q, rhs[..., None])[..., 0]
-    d = x - mean
-    return stats.chi2.cdf(np.einsum("...i,...ij,...j->...", d, Q, d), x.shape[-1])
-
-
-def _scale_law(prior: Any):
-    """``pit(ss, variance, m)`` of a scale prior whose full conditional is inverse-gamma, or None.
-
-    Written from the priors' densities, not from the kernels: with a sum of squares ``ss`` over
-    ``m`` terms, ss / sigma^2 ~ chi^2_{m-1} under p(sigma) = 1, chi^2_m under p(sigma) = 1 / sigma,
-    and (2 beta + ss) / sigma^2 ~ chi^2_{2 alpha + m} under sigma^2 ~ IG(alpha, beta).
-    """
-    from gibbs.priors import InverseGamma, UniformLogSigma, UniformSigma
-
-    laws = {
-        UniformSigma: lambda ss, v, m: stats.chi2.cdf(ss / v, m - 1),
-        UniformLogSigma: lambda ss, v, m: stats.chi2.cdf(ss / v, m),
-        InverseGamma: lambda ss, v, m: stats.chi2.cdf(
-            (2.0 * prior.beta + ss) / v, 2.0 * prior.alpha + m
-        ),
-    }
-    return laws.get(type(prior))
-
-
 _EXPECTED = {
     "alpha_r2": ("mean over groups of r_j^2 (alpha's conditional)", 1.0),
     "alpha_r": ("mean over groups of r_j (alpha's conditional)", 0.0),
@@ -294,42 +266,99 @@ _EXPECTED = {
     "alpha_w": ("mean of alpha's whitened conditional residuals", 0.0),
     "beta_pit": ("beta's conditional chi^2 CDF (PIT)", 0.5),
     "gamma_pit": ("gamma's conditional chi^2 CDF (PIT)", 0.5),
-    "sigma_y_pit": ("sigma_y's conditional chi^2 CDF (PIT)", 0.5),
-    "sigma_alpha_pit": ("sigma_alpha's conditional chi^2 CDF (PIT)", 0.5),
+    "sigma_y_pit": ("sigma_y's conditional CDF (PIT)", 0.5),
+    "sigma_alpha_pit": ("sigma_alpha's conditional CDF (PIT)", 0.5),
+    "gamma_means_pit": ("(gamma, gamma_slope)'s conditional chi^2 CDF (PIT)", 0.5),
 }
+_KINDS = {
+    "pit": ("{}'s conditional CDF (PIT)", 0.5),
+    "r2": ("mean over levels of r_l^2 ({}'s conditional)", 1.0),
+    "r": ("mean over levels of r_l ({}'s conditional)", 0.0),
+    "inside": ("share of levels with |r_l| < 1 ({}'s conditional)", 2 * stats.norm.cdf(1) - 1),
+}
+
+
+def _meaning(key: str) -> tuple[str, float]:
+    """Label and exact expectation of a statistic (named ``<variable>_<kind>``)."""
+    if key in _EXPECTED:
+        return _EXPECTED[key]
+    stem, _, kind = key.rpartition("_")
+    label, expected = _KINDS[kind]
+    return label.format(stem), expected
+
+
+def _thinned(post):
+    # K x K solves per group and draw: thin evenly to about _SLOPES_DRAWS draws in all (the MCSE
+    # of each statistic accounts for what is kept).
+    step = max(1, post.sizes["chain"] * post.sizes["draw"] // _SLOPES_DRAWS)
+    return post.isel(draw=slice(None, None, step))
+
+
+def _slopes_group_level(post, spec) -> dict[str, np.ndarray]:
+    names = [str(v) for v in post["alpha"].coords[post["alpha"].dims[-1]].values]
+    found = slopes_mean_statistics(post, spec, _covariance(post, names))
+    return {"gamma_means_pit": found["gamma_pit"]} if found else {}
+
+
+#: Identities of the group level, whatever the family (by structure).
+_GROUP_LEVEL = {
+    "intercepts": group_level_statistics,
+    "factors": group_level_statistics,
+    "slopes": _slopes_group_level,
+}
+#: Identities that involve y, by family and structure (only the Gaussian likelihood has them).
+_ROW_LEVEL = {
+    "gaussian": {
+        "intercepts": lambda post, spec: gaussian_intercept_statistics(
+            post, spec.data, spec.priors
+        ),
+        "factors": gaussian_factor_row_statistics,
+        "slopes": lambda post, spec: gaussian_slopes_statistics(
+            post, spec.data, spec.priors, spec.slopes
+        ),
+    }
+}
+
+
+def _needed(spec, row_level: bool) -> set[str]:
+    """Variables the identities of ``spec`` read."""
+    names = {"alpha", "gamma", "sigma_alpha"}
+    names |= {n for f in spec.factors for n in (f"{f.name}_effect", f"sigma_{f.name}")}
+    if spec.structure == "slopes" and spec.K > 1:
+        names |= {"gamma_slope", "rho_alpha"}
+    if row_level:
+        names |= {"sigma_y"} | ({"beta"} if spec.data.p > len(spec.slopes) else set())
+    return names
 
 
 def conditional_identities(idata: Any, spec: Any, level: float = 0.001) -> IdentityCheck | None:
     """Test the conditional identities of a run of ``spec``'s model, or None where none apply.
 
-    They apply to the Gaussian models of one grouping factor, with varying intercepts or varying
-    slopes, when the run stores alpha for every group; other configurations return None.
+    Every family gets the group level's identities (gamma, sigma_alpha, the factors' scales
+    and nested effects; with varying slopes, gamma and the mean slopes); the Gaussian family
+    also those of the row level (alpha, crossed effects, beta, sigma_y). They need alpha for
+    every group; configurations that combine varying slopes and further factors, and runs that
+    do not store what the identities read, return None.
     """
     import arviz as az
 
     post = idata.posterior if hasattr(idata, "posterior") else idata
-    if spec.family.name != "gaussian" or spec.structure not in ("intercepts", "slopes"):
+    group_level = _GROUP_LEVEL.get(spec.structure)
+    row_level = _ROW_LEVEL.get(spec.family.name, {}).get(spec.structure)
+    shape = (spec.data.n_groups, spec.K) if spec.structure == "slopes" else (spec.data.n_groups,)
+    if group_level is None or not _needed(spec, row_level is not None) <= set(post.data_vars):
         return None
-    K, fixed = len(spec.slopes) + 1, spec.data.p - len(spec.slopes)
-    needed = {"alpha", "gamma", "sigma_y", "sigma_alpha"} | ({"beta"} if fixed else set())
-    if spec.structure == "slopes":
-        needed |= {"gamma_slope", "rho_alpha"} if K > 1 else set()
-        shape = (spec.data.n_groups, K)
-    else:
-        shape = (spec.data.n_groups,)
-    if not needed <= set(post.data_vars) or post["alpha"].shape[2:] != shape:
+    if post["alpha"].shape[2:] != shape:
         return None
     if spec.structure == "slopes":
-        # K x K solves per group and draw: thin evenly to about _SLOPES_DRAWS draws in all (the
-        # MCSE of each statistic accounts for what is kept).
-        step = max(1, post.sizes["chain"] * post.sizes["draw"] // _SLOPES_DRAWS)
-        post = post.isel(draw=slice(None, None, step))
-        statistics = gaussian_slopes_statistics(post, spec.data, spec.priors, spec.slopes)
-    else:
-        statistics = gaussian_intercept_statistics(post, spec.data, spec.priors)
+        post = _thinned(post)
+    statistics = row_level(post, spec) if row_level is not None else {}
+    statistics |= {k: v for k, v in group_level(post, spec).items() if k not in statistics}
+    if not statistics:
+        return None
     rows = []
     for key, values in statistics.items():
-        label, expected = _EXPECTED[key]
+        label, expected = _meaning(key)
         with np.errstate(all="ignore"):
             mcse = float(np.ravel(az.mcse(values, method="mean"))[0])
             estimate = float(np.mean(values))

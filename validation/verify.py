@@ -43,7 +43,10 @@ __all__ = [
     "VerifyResult",
     "blame_run_under_test",
     "compare_lengthened",
+    "fit_reference_lengthened",
+    "fresh_reference",
     "golden_for",
+    "reference_problems",
     "verify",
 ]
 
@@ -54,7 +57,7 @@ BATTERY_SCOPE = {
     ),
     "compare": (
         "errors that move this data's posterior, through the public path; draws that break "
-        "exact conditional identities (Gaussian varying intercepts)",
+        "exact conditional identities (every family's group level, the Gaussian rows)",
         "errors below its power on one dataset; terms this design leaves inert",
     ),
     "geweke": (
@@ -138,6 +141,81 @@ def _reference_mcse(reference, names: Sequence[str]) -> pd.DataFrame:
     return summarize(reference.posterior[list(names)])
 
 
+def reference_problems(reference, names: Sequence[str]) -> list[str]:
+    """List what makes a NUTS reference unusable by compare's rules (empty when usable).
+
+    R-hat above 1.01 or bulk/tail ESS below 400 for a compared parameter; a stored golden
+    passed them when it was built and is always usable.
+    """
+    if hasattr(reference, "summary_for"):
+        return []
+    ref = _reference_mcse(reference, names)
+    out = []
+    if (ref["r_hat"] > 1.01).any():
+        out.append(f"R-hat {ref['r_hat'].max():.3f} ({ref['r_hat'].idxmax()})")
+    ess = ref[["ess_bulk", "ess_tail"]].min(axis=1)
+    if (ess < 400).any():
+        out.append(f"ESS {ess.min():.0f} ({ess.idxmin()})")
+    return out
+
+
+def fit_reference_lengthened(
+    fit: Callable[[int], Any],
+    names: Sequence[str],
+    *,
+    draws: int = 1000,
+    max_draws: int = 4000,
+    progress: Callable[[str], None] | None = None,
+):
+    """Fit a fresh NUTS reference with ``fit(draws)``; lengthen it while its own R-hat or ESS fail.
+
+    NUTS is the costly side, so it is lengthened once by the factor its ESS says is needed (a
+    power of two, up to ``max_draws`` per chain), and only when it had no divergences: longer
+    runs do not remove a divergence, which says the geometry, not the length, is the problem.
+    Returns (reference, draws per chain).
+    """
+    ref = fit(draws)
+    problems = reference_problems(ref, names)
+    if not problems or int(ref.sample_stats["diverging"].sum()) or 2 * draws > max_draws:
+        return ref, draws
+    ess = _reference_mcse(ref, names)[["ess_bulk", "ess_tail"]].to_numpy().min()
+    factor = 2
+    while factor * ess < 1.5 * 400 and 2 * factor * draws <= max_draws:
+        factor *= 2
+    if progress is not None:
+        progress(
+            f"reference: lengthened to {factor * draws} draws per chain (at {draws}: "
+            f"{'; '.join(problems)})"
+        )
+    return fit(factor * draws), factor * draws
+
+
+def fresh_reference(
+    spec,
+    engine: str,
+    names: Sequence[str],
+    *,
+    draws: int = 1000,
+    seed=None,
+    progress: Callable[[str], None] | None = None,
+    **options,
+):
+    """Fit ``spec``'s twin with ``engine``, lengthened up to 4 x ``draws`` if it fails its rules.
+
+    ``options`` go to :func:`reference_models.reference.fit_spec` (tune, chains, progressbar,
+    parameterization, ...). Returns (reference, draws per chain).
+    """
+    from reference_models.reference import fit_spec
+
+    return fit_reference_lengthened(
+        lambda n: fit_spec(spec, sampler=engine, draws=n, seed=seed, **options),
+        names,
+        draws=draws,
+        max_draws=4 * draws,
+        progress=progress,
+    )
+
+
 def compare_lengthened(
     run: Callable[[int], Any],
     reference,
@@ -167,9 +245,7 @@ def compare_lengthened(
     ref = _reference_mcse(reference, names)
     # A reference that fails its own diagnostics makes the verdict inconclusive whatever the
     # run under test does: lengthening it would only cost time.
-    usable = hasattr(reference, "summary_for") or not bool(
-        (ref["r_hat"] > 1.01).any() or (ref[["ess_bulk", "ess_tail"]] < 400).any().any()
-    )
+    usable = not reference_problems(reference, names)
     while True:
         if progress is not None:
             progress(f"compare: sampler under test at {draws} draws per chain")
@@ -387,14 +463,18 @@ def verify(
                 names = [v for v in names if v in ref.var_names]
                 source = f"golden {ref_name}"
             else:
-                from reference_models.reference import fit_spec
-
                 engine = "nutpie" if reference == "auto" else reference
                 say(f"compare: fitting the twin with {engine}")
-                ref = fit_spec(
-                    spec, sampler=engine, seed=seed, progressbar=False, log_likelihood=False
+                ref, ref_draws = fresh_reference(
+                    spec,
+                    engine,
+                    names,
+                    seed=seed,
+                    progress=lambda msg: say(f"compare: {msg}"),
+                    progressbar=False,
+                    log_likelihood=False,
                 )
-                source = f"fresh {engine} 4 x 1000"
+                source = f"fresh {engine} 4 x {ref_draws}"
 
             def run(draws: int):
                 with np.errstate(all="ignore"):
