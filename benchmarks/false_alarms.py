@@ -1,6 +1,7 @@
 """The realised false-alarm rate of ``compare`` for the correct sampler, over fresh seed pairs.
 
-Usage: python benchmarks/false_alarms.py [--pairs 100] [--first-pair 0] [--pipeline raw|compare]
+Usage: python benchmarks/false_alarms.py [--pairs 100] [--first-pair 0]
+       [--pipeline raw|compare|exact]
        [--designs radon-M2,synthetic,synthetic-default] [--out benchmarks/results/false_alarms.json]
 
 For each of ``--pairs`` independent (Gibbs seed, NUTS seed) pairs, the correct Gibbs sampler
@@ -19,7 +20,11 @@ that the change was not looked at on.
 ``--pipeline compare`` decides each pair as ``gibbs-suite compare --reference nutpie`` does:
 the Gibbs run is lengthened (doubling up to 16,000 draws) while its own MCSE exceeds half the
 reference's (``validation.verify.compare_lengthened``), and a reference with divergent
-transitions is inconclusive. ``raw`` compares the 4 x 1000 runs as they are.
+transitions is inconclusive. ``raw`` compares the 4 x 1000 runs as they are. ``exact`` decides
+as ``gibbs-suite compare`` does by default on these models: against the exact posterior
+(quadrature, :func:`validation.verify.exact_for`; computed once per design: it has no Monte Carlo
+error, so reusing it makes no pairs dependent), with the Gibbs run lengthened to 16,000 draws and
+the conditional identities tested at a tenth of the level; only the Gibbs seed varies.
 """
 
 import argparse
@@ -36,7 +41,8 @@ from gibbs.datasets import load_radon, simulate_hierarchical
 from reference_models.parameterization import choose_parameterization
 from reference_models.reference import compared_vars, fit_spec
 from validation.compare import compare_posteriors
-from validation.verify import compare_lengthened
+from validation.identities import conditional_identities
+from validation.verify import compare_lengthened, exact_for
 
 warnings.filterwarnings("ignore")
 STATS = ("mean", "sd", "q05", "q95")
@@ -46,11 +52,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=100)
     parser.add_argument("--first-pair", type=int, default=0)
-    parser.add_argument("--pipeline", choices=("raw", "compare"), default="raw")
+    parser.add_argument("--pipeline", choices=("raw", "compare", "exact"), default="raw")
     parser.add_argument("--designs", default="radon-M2,synthetic")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    default = "false_alarms" if args.pipeline == "raw" else "false_alarms_compare"
+    default = {"raw": "false_alarms", "compare": "false_alarms_compare"}.get(
+        args.pipeline, f"false_alarms_{args.pipeline}"
+    )
     out = Path(args.out or f"benchmarks/results/{default}.json")
     chosen = args.designs.split(",")
     lines = out.with_suffix(".jsonl")
@@ -68,6 +76,7 @@ def main():
         data = make()
         spec = gibbs.specify(data)
         names = compared_vars(spec)
+        exact = exact_for(spec) if args.pipeline == "exact" else None
         for pair in range(args.first_pair, args.first_pair + args.pairs):
             if (label, pair) in seen:
                 continue
@@ -77,22 +86,33 @@ def main():
                     spec, draws=draws, seed=10_000 + pair, progressbar=False, log_likelihood=False
                 )
 
-            # The twin's parameterization is chosen from the data, as compare and verify do.
-            parameterization = choose_parameterization(spec, "noncentered")
-            r = fit_spec(
-                spec,
-                sampler="nutpie",
-                parameterization=parameterization,
-                seed=20_000 + pair,
-                progressbar=False,
-                log_likelihood=False,
-            )
             used = 1000
-            if args.pipeline == "raw":
+            if args.pipeline == "exact":
+                r, parameterization = exact, "exact"
+            else:
+                # The twin's parameterization is chosen from the data, as compare and verify do.
+                parameterization = choose_parameterization(spec, "noncentered")
+                r = fit_spec(
+                    spec,
+                    sampler="nutpie",
+                    parameterization=parameterization,
+                    seed=20_000 + pair,
+                    progressbar=False,
+                    log_likelihood=False,
+                )
+            if args.pipeline == "exact":
+                c, used = compare_lengthened(
+                    run,
+                    r,
+                    names,
+                    labels=("gibbs", "exact"),
+                    identities=lambda idata, spec=spec: conditional_identities(idata, spec, 0.001),
+                )
+            elif args.pipeline == "raw":
                 c = compare_posteriors(run(1000), r, var_names=names, labels=("gibbs", "nuts"))
             else:
                 c, used = compare_lengthened(run, r, names, labels=("gibbs", "nuts"))
-            divergences = int(r.sample_stats["diverging"].sum())
+            divergences = 0 if exact is not None else int(r.sample_stats["diverging"].sum())
             z = c.table[[f"z_{s}" for s in ("mean", "sd", "q05", "q95")]].to_numpy()
             row = {
                 "design": label,

@@ -181,8 +181,10 @@ def _scale_summary(model, logw, x, axes, which: int, refine: int = 8):
     logm = special.logsumexp(logp + np.log(other_width)[None, :], axis=1) + np.log(width)
     mass = np.exp(logm - special.logsumexp(logm))
     cdf = np.concatenate([[0.0], np.cumsum(mass)])
-    # Far-tail cells hold no mass in floating point: keep the edges where the CDF still rises.
-    keep = np.concatenate([[True], np.diff(cdf) > 1e-300])
+    # Far-tail cells hold no mass in floating point: keep the edges where the CDF still rises
+    # by more than rounding (steps of 1e-300 make the cubic's slopes overflow; a light left
+    # tail, as under an inverse-gamma prior, has many of them).
+    keep = np.concatenate([[True], np.diff(cdf) > 1e-15])
     inv = interpolate.PchipInterpolator(cdf[keep], fine[keep])
     return {"mean": mean, "sd": sd, **{k: float(np.exp(inv(q))) for k, q in _LEVELS.items()}}
 

@@ -40,8 +40,9 @@ def test_every_subcommand_has_help(command, capsys):
 
 @pytest.mark.pymc
 def test_compare_main_job_writes_report(tmp_path, capsys):
-    # The main job as `make demo` runs it: against the stored golden (a fresh nutpie reference,
-    # fit_reference(..., "nutpie"), runs in notebook 02; --reference nutpie in make test-all).
+    # The main job as `make demo` runs it: against the exact posterior by quadrature (a fresh
+    # nutpie reference, fit_reference(..., "nutpie"), runs in notebook 02; --reference nutpie
+    # in make test-all).
     out = tmp_path / "report"
     code = main(["compare", "--out", str(out), "--seed", "2"])
     text = capsys.readouterr().out
@@ -49,11 +50,13 @@ def test_compare_main_job_writes_report(tmp_path, capsys):
     assert "verdict: AGREE" in text and "pooling baselines" in text
     assert "driver conformance: PASS (10 exact checks" in text
     assert "conditional identities: PASS (7 exact identities" in text
+    assert "reference: exact posterior by quadrature" in text
+    assert "lengthened to 4 chains x 16000 draws" in text  # the exact side has no MC error
     assert (out / "index.html").stat().st_size > 10_000
     results = json.loads((out / "results.json").read_text())
     assert results["comparison"]["verdict"] == "agree"
     assert len(results["comparison"]["parameters"]) == 90
-    # A golden is a stored summary: only the Gibbs posterior is written.
+    # The exact posterior is a stored summary: only the Gibbs posterior is written.
     assert {p.name for p in out.glob("*.nc")} == {"posterior_gibbs.nc"}
 
 
@@ -245,3 +248,9 @@ def test_quiet_silences_pymc_logs_and_warnings_and_restores_them(caplog):
     assert quiet_records == 0 and quiet_warnings == ["replication_00001.nc is unreadable"]
     assert len(caplog.records) == 1 and len(w) == 1 + 2
     assert pymc_log.level == before
+
+
+def test_compare_refuses_an_exact_reference_the_model_does_not_have(capsys):
+    code = main(["compare", "--family", "logistic", "--reference", "exact", "--no-report"])
+    assert code == 2
+    assert "--reference exact: the exact posterior covers the Gaussian" in capsys.readouterr().err

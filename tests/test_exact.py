@@ -98,3 +98,21 @@ def test_posteriordb_radon_mn_is_arms_houses_in_its_own_preparation(radon_dir):
     assert data.x_names == ("floor_measure",) and data.u_names == ("intercept", "log_uppm")
     with pytest.raises(ValueError, match="unknown posteriordb radon model"):
         load_radon_mn("radon_pooled", radon_dir)
+
+
+def test_compare_takes_the_exact_posterior_where_the_model_has_one():
+    # compare's default reference: computed in seconds for the Gaussian varying-intercept
+    # model under any priors; none for other families and structures, or unidentified scales.
+    from gibbs.datasets import load_radon, load_radon_action_level, simulate_hierarchical
+    from gibbs.priors import PRESETS
+    from gibbs.spec import specify
+    from validation.verify import exact_for
+
+    radon = load_radon()
+    ref = exact_for(specify(radon, priors=PRESETS["inverse-gamma"]()))
+    assert ref is not None and ref.provenance["convergence"]["max_change_over_sd"] < 1e-3
+    assert "InverseGamma" in ref.provenance["priors"]
+    assert exact_for(specify(load_radon_action_level(), family="logistic")) is None
+    assert exact_for(specify(radon, slopes=["floor"])) is None
+    one_row_groups, _ = simulate_hierarchical(20, 1, seed=0)  # sigma_y and sigma_alpha confounded
+    assert exact_for(specify(one_row_groups)) is None

@@ -807,11 +807,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sampling_options(p_cmp)
     p_cmp.add_argument(
         "--reference",
-        choices=["auto", "golden", "pymc", "nutpie"],
+        choices=["auto", "exact", "golden", "pymc", "nutpie"],
         default=None,
-        help="auto (default): the stored golden built from the same data, model and priors "
-        "when there is one, else a fresh nutpie fit of the twin; golden: insist on it; pymc or "
-        "nutpie: a fresh NUTS fit",
+        help="auto (default): the exact posterior by quadrature where the model has one (the "
+        "Gaussian varying-intercept model), else the stored golden built from the same data, "
+        "model and priors when there is one, else a fresh nutpie fit of the twin; exact or "
+        "golden: insist on it; pymc or nutpie: a fresh NUTS fit",
     )
     p_cmp.add_argument(
         "--max-draws",
@@ -913,9 +914,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_ver.add_argument(
         "--reference",
-        choices=["auto", "golden", "nutpie", "pymc"],
+        choices=["auto", "exact", "golden", "nutpie", "pymc"],
         default="auto",
-        help="compare's reference: auto (the golden when one matches, else nutpie)",
+        help="compare's reference: auto (the exact posterior where the model has one, else "
+        "the golden when one matches, else nutpie)",
     )
     p_ver.add_argument(
         "--replications", type=at_least(1), default=1000, help="SBC replications per run"

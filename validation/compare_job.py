@@ -89,11 +89,13 @@ def run_compare(
 ) -> tuple[Any, Path | None, Any]:
     """Run Gibbs and the twin, compare, print, and write the report.
 
-    Returns (comparison, report page, the reference: NUTS draws or a golden; reused by
-    ``--mutants``). ``spec`` is a :class:`gibbs.spec.ModelSpec`. ``reference`` ``"auto"`` takes
-    the stored golden built from the same data, model and priors when there is one
-    (:func:`validation.verify.golden_for`), else fits the twin with nutpie; ``"golden"`` insists
-    on the golden; ``"pymc"`` / ``"nutpie"`` fit the twin
+    Returns (comparison, report page, the reference: NUTS draws, a golden or the exact
+    posterior; reused by ``--mutants``). ``spec`` is a :class:`gibbs.spec.ModelSpec`.
+    ``reference`` ``"auto"`` takes the exact posterior where the model has one (the Gaussian
+    varying-intercept model: :func:`validation.verify.exact_for`, a few seconds of quadrature),
+    else the stored golden built from the same data, model and priors when there is one
+    (:func:`validation.verify.golden_for`), else fits the twin with nutpie; ``"exact"`` and
+    ``"golden"`` insist on theirs; ``"pymc"`` / ``"nutpie"`` fit the twin
     (:func:`reference_models.reference.fit_spec`, with ``reference_options`` such as
     ``parameterization`` or ``low_rank`` for models whose NUTS run needs them); a fresh NUTS fit
     that fails its own R-hat or ESS rules without divergences is refitted once, up to 4 x
@@ -138,8 +140,18 @@ def run_compare(
     driver_line, driver_failed = _driver_conformance(spec, scheme)
     _say(f"driver conformance: {driver_line}", quiet)
     names = compared_vars(spec)
-    found = None
-    if reference in ("auto", "golden"):
+    found = exact = None
+    if reference in ("auto", "exact"):
+        from validation.verify import exact_for
+
+        start = time.perf_counter()
+        exact = exact_for(spec)
+        if exact is None and reference == "exact":
+            raise ValueError(
+                "--reference exact: the exact posterior covers the Gaussian varying-intercept "
+                "model with both scales identified; use --reference auto"
+            )
+    if exact is None and reference in ("auto", "golden"):
         from validation.verify import golden_for
 
         found = golden_for(spec)
@@ -148,9 +160,22 @@ def run_compare(
                 "--reference golden: no stored golden was built from this data, model and "
                 "priors (python -m validation.build_goldens --list); use --reference nutpie"
             )
-    start = time.perf_counter()
+    if exact is None:
+        start = time.perf_counter()
     divergences = 0
-    if found is not None:
+    if exact is not None:
+        r = exact
+        names = [v for v in names if v in r.var_names]
+        conv = r.provenance["convergence"]
+        _say(
+            f"reference: exact posterior by quadrature over (log sigma_y, log sigma_alpha) "
+            f"({r.provenance['grid']['fine']} nodes per axis, largest change from the coarse "
+            f"grid {conv['max_change_over_sd']:.1e} posterior sds): "
+            f"{time.perf_counter() - start:.1f} s",
+            quiet,
+        )
+        reference_label = "exact posterior (quadrature)"
+    elif found is not None:
         golden_name, r = found
         names = [v for v in names if v in r.var_names]
         prov = r.provenance
@@ -219,7 +244,7 @@ def run_compare(
         draws=draws,
         max_draws=max(max_draws, draws),
         level=level,
-        labels=("gibbs", "golden" if found is not None else "nuts"),
+        labels=("gibbs", "exact" if exact is not None else "golden" if found else "nuts"),
         # A tenth of the level: the two tests together keep the family-wise level at 1.1 x level.
         identities=lambda idata: conditional_identities(idata, spec, level=level / 10),
     )
@@ -239,8 +264,10 @@ def run_compare(
         comparison.reasons.append(f"NUTS had {divergences} divergent transitions")
         if comparison.verdict == "agree":
             comparison.verdict = "inconclusive"
-    # A golden is a stored summary: no draws, no pointwise log-likelihood to show beside Gibbs.
-    fits = {"gibbs": g} if found is not None else {"gibbs": g, "nuts": r}
+    # A golden or an exact posterior is a stored summary: no draws, no pointwise
+    # log-likelihood to show beside Gibbs.
+    stored = exact is not None or found is not None
+    fits = {"gibbs": g} if stored else {"gibbs": g, "nuts": r}
     _say(f"pooling baselines: complete and no pooling ({spec.family.baseline})", quiet)
     start = time.perf_counter()
     baselines, npf = _baselines(data, g, spec.family)
