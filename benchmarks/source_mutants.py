@@ -219,7 +219,7 @@ BUGS = [
 ]
 
 
-def run_bug(name, cls, path, old, new, args) -> dict:
+def run_bug(name, cls, path, old, new, args, timeout: float = 900.0) -> dict:
     """Apply one bug to a copy of the packages and run compare on it."""
     with tempfile.TemporaryDirectory() as tmp:
         for package in ("gibbs", "validation", "reference_models"):
@@ -232,7 +232,13 @@ def run_bug(name, cls, path, old, new, args) -> dict:
         env = dict(os.environ, PYTHONPATH=tmp)
         start = time.perf_counter()
         cli = [sys.executable, "-m", "validation.cli", "compare", "--no-report"]
-        done = subprocess.run([*cli, *args], env=env, capture_output=True, text=True, cwd=tmp)
+        try:
+            done = subprocess.run(
+                [*cli, *args], env=env, capture_output=True, text=True, cwd=tmp, timeout=timeout
+            )
+        except subprocess.TimeoutExpired:
+            # No verdict in the time a user would wait: not counted as caught.
+            done = subprocess.CompletedProcess(cli, None, "", f"no verdict after {timeout:.0f} s")
     seconds = time.perf_counter() - start
     verdict = next(
         (ln for ln in done.stdout.splitlines() if ln.startswith("verdict:")),
@@ -270,6 +276,7 @@ def main():
     parser.add_argument("names", nargs="*")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--table", action="store_true")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per bug")
     args = parser.parse_args()
     if args.table:
         print(table([json.loads(s) for s in args.out.read_text().splitlines()]))
@@ -278,7 +285,7 @@ def main():
     for bug in BUGS:
         if args.names and bug[0] not in args.names:
             continue
-        row = run_bug(*bug)
+        row = run_bug(*bug, timeout=args.timeout)
         rows.append(row)
         print(json.dumps(row), flush=True)
     if args.names and args.out.exists():

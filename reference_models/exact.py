@@ -4,7 +4,10 @@ Given the two scales (sigma_y, sigma_alpha) the model is linear and Gaussian: th
 gamma) | scales, y ~ N(Q^-1 b, Q^-1) and alpha_j | theta, scales, y is Gaussian with a mean
 linear in theta, so every location's conditional mean and variance given the scales is closed
 form. The scales' marginal posterior p(log sigma_y, log sigma_alpha | y) is known up to a
-constant (:func:`gibbs.kernels.marginal.log_marginal_scales`). Every posterior moment is then a
+constant (:func:`reference_models.exact_density.log_marginal_scales`, written apart from the
+fully collapsed scheme's kernel, with the priors' densities from scipy, so that a bug in the
+sampler is not also in its reference; the kernel's proposal only places the box, whose edge
+mass is checked). Every posterior moment is then a
 2-D integral over the log scales, computed here on a product grid:
 
 - means and sds: E[x] = sum_k w_k m_k(x), Var[x] = sum_k w_k (v_k + m_k^2) - E[x]^2 over the grid
@@ -34,6 +37,7 @@ from scipy import interpolate, optimize, special
 
 from gibbs.data import HierarchicalData
 from gibbs.priors import Priors
+from reference_models.exact_density import log_marginal_scales
 
 __all__ = ["ExactPosterior", "exact_posterior", "exact_regression"]
 
@@ -101,7 +105,7 @@ def _axis(centre: float, half: float, n: int, tail: float = 0.0):
 
 def _grid(model, n: int, width: float):
     """Nodes (k, 2) on the box around the mode, their normalised log weights and the axes."""
-    from gibbs.kernels.marginal import log_marginal_scales, scale_proposal
+    from gibbs.kernels.marginal import scale_proposal  # only places the box
 
     prop = scale_proposal(model)
     if prop.ratio:
@@ -111,14 +115,14 @@ def _grid(model, n: int, width: float):
     axes = [_axis(centre[0], half[0], n), _axis(centre[1], half[1], n, tail=_TAIL)]
     x = np.stack(np.meshgrid(axes[0][0], axes[1][0], indexing="ij"), axis=-1).reshape(-1, 2)
     area = np.log(np.outer(axes[0][1], axes[1][1])).ravel()
-    logp, L, w = log_marginal_scales(x[None], model)
-    logp = logp[0] + area
+    logp, L, w = log_marginal_scales(x, model.data, model.priors)
+    logp = logp + area
     logw = logp - special.logsumexp(logp)
     shape = (axes[0][0].size, axes[1][0].size)
     on_edge = np.zeros(shape, dtype=bool)
     on_edge[[0, -1], :] = on_edge[:, [0, -1]] = True
     edge = float(np.exp(special.logsumexp(logw[on_edge.ravel()])))
-    return x, (logw, L[0], w[0]), edge, axes, shape
+    return x, (logw, L, w), edge, axes, shape
 
 
 def _conditionals(model, x, L, w):
@@ -162,8 +166,6 @@ def _scale_summary(model, logw, x, axes, which: int, refine: int = 8):
     The quantiles come from that marginal on an axis ``refine`` times finer (the other scale
     integrated on its own axis), through a monotone cubic of its CDF at the cells' edges.
     """
-    from gibbs.kernels.marginal import log_marginal_scales
-
     w = np.exp(logw)
     val = np.exp(x[:, which])
     mean = np.sum(w * val)
@@ -177,7 +179,7 @@ def _scale_summary(model, logw, x, axes, which: int, refine: int = 8):
     other_mid, other_width = axes[1 - which][0], axes[1 - which][1]
     pair = (mid[:, None], other_mid[None, :]) if which == 0 else (other_mid[None, :], mid[:, None])
     pts = np.stack(np.broadcast_arrays(*pair), axis=-1).reshape(-1, 2)
-    logp = log_marginal_scales(pts[None], model)[0][0].reshape(mid.size, other_mid.size)
+    logp = log_marginal_scales(pts, model.data, model.priors)[0].reshape(mid.size, other_mid.size)
     logm = special.logsumexp(logp + np.log(other_width)[None, :], axis=1) + np.log(width)
     mass = np.exp(logm - special.logsumexp(logm))
     cdf = np.concatenate([[0.0], np.cumsum(mass)])
