@@ -116,3 +116,31 @@ def test_compare_takes_the_exact_posterior_where_the_model_has_one():
     assert exact_for(specify(radon, slopes=["floor"])) is None
     one_row_groups, _ = simulate_hierarchical(20, 1, seed=0)  # sigma_y and sigma_alpha confounded
     assert exact_for(specify(one_row_groups)) is None
+
+
+def test_the_exact_reference_shares_no_prior_density_with_the_sampler(monkeypatch):
+    # A slip in gibbs.priors' density (here the uniform prior on a scale read as uniform on its
+    # log) moves the fully collapsed sampler, but not the reference, whose densities are
+    # scipy's: so compare against it sees the slip.
+    import numpy as np
+
+    from gibbs.priors import UniformSigma
+    from gibbs.spec import specify
+    from validation.verify import exact_for
+
+    data = EXACT["radon_M2"][0]()
+    truth = exact_for(specify(data)).summary
+    monkeypatch.setattr(UniformSigma, "logpdf", lambda self, sigma, aux=None: -np.log(sigma))
+    moved = exact_for(specify(data)).summary
+    # Only the box's placement (the sampler's Laplace fit) moved: every summary stays within
+    # the reference's own stated error (its change between grids).
+    for stat in ("mean", "sd", "q05", "q95"):
+        assert ((moved[stat] - truth[stat]).abs() < truth[f"mcse_{stat}"]).all(), stat
+    from validation.verify import compare_lengthened
+
+    def run(draws):
+        return gibbs.sample(data, seed=3, draws=draws, progressbar=False, log_likelihood=False)
+
+    c, _ = compare_lengthened(run, moved_ref := exact_for(specify(data)), NAMES, max_draws=4000)
+    assert moved_ref is not None and c.verdict == "disagree", str(c)
+    assert any("differ beyond the family-wise level" in r for r in c.reasons)

@@ -57,8 +57,9 @@ BATTERY_SCOPE = {
         "errors inside a sweep",
     ),
     "compare": (
-        "errors that move this data's posterior, through the public path; draws that break "
-        "exact conditional identities (every family's group level, the Gaussian rows)",
+        "errors that move this data's posterior, through the public path (against the exact "
+        "posterior where the model has one); draws that break exact conditional identities "
+        "(every family's group level, the Gaussian rows)",
         "errors below its power on one dataset; terms this design leaves inert",
     ),
     "geweke": (
