@@ -35,6 +35,15 @@ def test_every_scheme_satisfies_the_identities_on_radon(radon, scheme):
     assert check.passed, check.rows.to_string()
 
 
+def test_identities_hold_without_predictors():
+    # Radon M0 (no X): compare on it crashed in the identities before (an empty stack).
+    data = load_radon(floor=False, uranium=False)
+    idata = gibbs.sample(data, seed=11, **KW)
+    check = conditional_identities(idata, specify(data), LEVEL)
+    assert check is not None and len(check.rows) == 6  # no beta
+    assert check.passed, check.rows.to_string()
+
+
 def test_identities_hold_under_proper_priors_on_an_unbalanced_design():
     # Normal location priors and inverse-gamma scales exercise the other conditionals; groups of
     # 0, 1 and 2 rows the terms in n_j.

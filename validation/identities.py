@@ -111,7 +111,9 @@ def gaussian_intercept_statistics(posterior, data, priors) -> dict[str, np.ndarr
     J, p, q = data.n_groups, data.p, data.q
     n_j = np.bincount(group, minlength=J).astype(float)
     sum_y = np.bincount(group, y, minlength=J)
-    sum_x = np.stack([np.bincount(group, X[:, k], minlength=J) for k in range(p)], axis=1)
+    sum_x = np.zeros((J, p))  # p may be 0 (radon M0)
+    for k in range(p):
+        sum_x[:, k] = np.bincount(group, X[:, k], minlength=J)
     xtx, xty = X.T @ X, X.T @ y
     utu = U.T @ U
     beta_prior = location_precision(priors.beta, p) if p else None
