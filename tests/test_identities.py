@@ -86,6 +86,18 @@ def test_relabelled_groups_fail(radon):
     assert not check.passed and "alpha's conditional" in check.line()
 
 
+def test_a_statistic_without_monte_carlo_error_fails_rather_than_crashes(radon):
+    # A broken varying-slopes kernel once made a statistic the same at every draw: ArviZ's MCSE
+    # of it is exactly 0 and the z-score was a ZeroDivisionError that ended compare with a
+    # traceback. Here alpha far from its conditional: no group ever has |r_j| < 1.
+    idata = gibbs.sample(radon, seed=11, **KW)
+    idata.posterior["alpha"].values = idata.posterior["alpha"].values + 1e3
+    check = conditional_identities(idata, specify(radon), LEVEL)
+    assert (
+        not check.passed and "share of groups with |r_j| < 1" in check.failed["statistic"].str.cat()
+    )
+
+
 def test_a_degree_of_freedom_too_few_fails(radon, monkeypatch):
     # sigma^2 = SS / chi^2_m instead of chi^2_{m-1}: 85 groups, sigma_alpha moves by about 1%.
     monkeypatch.setattr(UniformSigma, "variance_shape", lambda self, m: m / 2.0)

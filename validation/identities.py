@@ -364,7 +364,8 @@ def conditional_identities(idata: Any, spec: Any, level: float = 0.001) -> Ident
         with np.errstate(all="ignore"):
             mcse = float(np.ravel(az.mcse(values, method="mean"))[0])
             estimate = float(np.mean(values))
-            z = (estimate - expected) / mcse
+            # Constant statistics (draws that do not move) have no MCSE: a failure, not a crash.
+            z = (estimate - expected) / mcse if mcse > 0 else np.inf * (estimate - expected)
         p = float(2.0 * stats.norm.sf(abs(z))) if np.isfinite(z) else float("nan")
         rows.append(
             {
