@@ -97,8 +97,10 @@ def initial_state_slopes(
     (beta, the first row of Gamma) start at the complete-pooling least-squares fit plus two
     standard errors of noise (other rows of Gamma at 0 plus noise), sigma_y at the residual sd
     times exp(N(0, 0.5^2)), Sigma diagonal with standard deviations of half the residual sd times
-    exp(N(0, 1)), alpha_j around Gamma^T U_j. ``init`` overrides ``alpha``, ``beta``, ``gamma``,
-    ``sigma_y`` or ``Sigma``.
+    exp(N(0, 1)), alpha_j around Gamma^T U_j. ``init`` overrides ``alpha``, ``beta``,
+    ``sigma_y`` or ``Sigma``, and Gamma by the posterior's names: ``gamma`` (the intercepts'
+    column, one value per column of U) and ``gamma_slope`` (the mean slopes), or ``gamma`` as the
+    whole L x K matrix.
     """
     d, C, K, p, L = model.data, streams.chains, model.K, model.p, model.data.q
     D = np.column_stack([model.Z, model.X])
@@ -131,7 +133,10 @@ def initial_state_slopes(
         "sigma_y": (),
         "Sigma": (K, K),
     }
-    for name, value in (init or {}).items():
+    init = dict(init or {})
+    if "gamma" in init or "gamma_slope" in init:
+        values["gamma"] = _gamma_from_init(model, values["gamma"], init)
+    for name, value in init.items():
         if name not in shapes:
             raise ValueError(f"init: unknown parameter {name!r}; expected one of {list(shapes)}")
         try:
@@ -147,6 +152,33 @@ def initial_state_slopes(
         aux_y=np.ones(C),
         aux_Sigma=model.priors.Sigma.initial_aux(values["Sigma"]),
     )
+
+
+def _gamma_from_init(model: SlopesModel, gamma: np.ndarray, init: dict) -> np.ndarray:
+    """Gamma (chains, L, K) with ``init``'s gamma and gamma_slope in place (popped from it).
+
+    The posterior's ``gamma`` is Gamma's intercept column and ``gamma_slope`` the mean slopes
+    (the constant row's other columns), so a draw of either is a valid initial value; a full
+    L x K ``gamma`` is taken as Gamma itself. Structural zeros stay zero.
+    """
+    C, L, K = gamma.shape
+    gamma = gamma.copy()
+    if "gamma" in init:
+        value = np.asarray(init.pop("gamma"), float)
+        if value.ndim >= 2 and value.shape[-2:] == (L, K):
+            gamma = np.array(np.broadcast_to(value, (C, L, K)))
+        else:
+            try:
+                gamma[:, :, 0] = np.broadcast_to(value, (C, L))
+            except ValueError as exc:
+                raise ValueError(f"init: gamma must have shape ({L},) or ({L}, {K})") from exc
+    if "gamma_slope" in init:
+        value = np.asarray(init.pop("gamma_slope"), float)
+        try:
+            gamma[:, model.intercept_row, 1:] = np.broadcast_to(value, (C, K - 1))
+        except ValueError as exc:
+            raise ValueError(f"init: gamma_slope must have shape ({K - 1},)") from exc
+    return model.scatter_gamma(model.free_gamma(gamma))
 
 
 def slopes_inference_data(

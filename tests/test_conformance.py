@@ -41,6 +41,21 @@ def test_the_all_states_levels_conform(radon_dir):
         assert result.passed, (scheme, result.table[~result.table["passed"]])
 
 
+# `compare --dataset synthetic --model M3` failed two checks (found by compare): beta's labels
+# were held to every predictor, though the varying one is not in beta, and an init of the
+# posterior's gamma (one value per column of U) was broadcast across Gamma's columns instead of
+# filling the intercepts' column.
+def test_varying_slopes_with_a_fixed_predictor_and_a_group_predictor_conform():
+    from gibbs.datasets import simulate_slopes
+
+    data, slopes, _ = simulate_slopes(30, 10, beta=[0.5], seed=1)
+    assert data.q == 2 and data.p == 2
+    result = conformance(gibbs.specify(data, slopes=list(slopes)))
+    assert result.passed, result.table[~result.table["passed"]]
+    assert "ignored: none" in result.table.loc["init", "detail"]
+    assert "gamma_slope" in result.table.loc["init", "detail"]
+
+
 @pytest.mark.parametrize("name", sorted(GENERAL_CONFIGS))
 def test_every_combination_conforms(name):
     spec = GENERAL_CONFIGS[name]()

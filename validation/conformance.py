@@ -320,7 +320,9 @@ def _labels(idata, spec) -> tuple[bool, str]:
     if d.p and "beta" in post:
         dim = [x for x in post["beta"].dims if x not in ("chain", "draw")]
         got = [str(v) for v in post[dim[0]].values] if dim else []
-        if got != [str(v) for v in d.x_names]:
+        # With varying slopes beta holds the predictors whose coefficients do not vary.
+        fixed = [str(v) for v in d.x_names if v not in getattr(spec, "slopes", ())]
+        if got != fixed:
             problems.append("beta's coordinates are not the data's predictor names")
     obs = getattr(idata, "observed_data", None)
     if obs is None or not obs.data_vars:
