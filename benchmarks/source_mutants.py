@@ -34,6 +34,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "source_mutants.jsonl"
+DATA_DIRS = {
+    "GIBBS_SUITE_RADON_DIR": "shared/data/radon",
+    "GIBBS_SUITE_POLICE_STOPS_DIR": "shared/data/police_stops",
+    "GIBBS_SUITE_ELECTION88_DIR": "shared/data/election88",
+}
 
 # name, class, file, old line(s), new line(s), compare arguments
 BUGS = [
@@ -230,6 +235,11 @@ def run_bug(name, cls, path, old, new, args, timeout: float = 900.0) -> dict:
             raise SystemExit(f"{name}: the line to replace occurs {source.count(old)} times")
         target.write_text(source.replace(old, new))
         env = dict(os.environ, PYTHONPATH=tmp)
+        # The copy lives in a temporary folder: point the loaders at the data beside this
+        # checkout, where they would have looked for it.
+        for var, folder in DATA_DIRS.items():
+            if var not in env and (ROOT.parent / folder).is_dir():
+                env[var] = str(ROOT.parent / folder)
         start = time.perf_counter()
         cli = [sys.executable, "-m", "validation.cli", "compare", "--no-report"]
         try:

@@ -254,3 +254,25 @@ def test_compare_refuses_an_exact_reference_the_model_does_not_have(capsys):
     code = main(["compare", "--family", "logistic", "--reference", "exact", "--no-report"])
     assert code == 2
     assert "--reference exact: the exact posterior covers the Gaussian" in capsys.readouterr().err
+
+
+def test_compare_reports_a_sampler_that_fails_while_sampling_as_disagree(monkeypatch, capsys):
+    # A broken sampler that raises inside the loop (a broken count kernel once drove the GIG
+    # sampler to "no bounding rectangle") is the sampler's failure: exit 1 with the error, not
+    # exit 2 as if the command had been misused.
+    import gibbs
+
+    real = gibbs.sample
+
+    def breaks_when_lengthened(*args, **kwargs):
+        if kwargs.get("draws", 1000) > 1000:
+            raise ValueError("GIG sampler: no bounding rectangle")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gibbs, "sample", breaks_when_lengthened)
+    code = main(["compare", "--no-report", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "verdict: DISAGREE (the Gibbs run failed while sampling: GIG sampler" in out
+    # Bad input stays a usage error, raised before any sampling.
+    assert main(["compare", "--no-report", "--family", "logistic", "--scheme", "marginal"]) == 2

@@ -378,7 +378,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from validation.catalogue import sampling_defaults
-    from validation.compare_job import run_compare, run_mutants
+    from validation.compare_job import SamplerFailure, run_compare, run_mutants
 
     for name, value in sampling_defaults(args).items():
         if getattr(args, name, None) is None:
@@ -394,21 +394,26 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         label = f"{args.dataset} (Gelman & Hill {_BOOK_SECTIONS[args.dataset]})"
     if spec.family.outcome == "binomial":
         label += f", {spec.data.y_name}"
-    comparison, _, reference = run_compare(
-        spec,
-        dataset_label=label,
-        scheme=scheme,
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        seed=args.seed,
-        reference=args.reference,
-        level=args.level,
-        out_dir=None if args.no_report else args.out,
-        quiet=args.quiet,
-        reference_options=_reference_options(args),
-        max_draws=args.max_draws,
-    )
+    try:
+        comparison, _, reference = run_compare(
+            spec,
+            dataset_label=label,
+            scheme=scheme,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            seed=args.seed,
+            reference=args.reference,
+            level=args.level,
+            out_dir=None if args.no_report else args.out,
+            quiet=args.quiet,
+            reference_options=_reference_options(args),
+            max_draws=args.max_draws,
+        )
+    except SamplerFailure as exc:
+        # What a user of compare needs: the verdict on the sampler, with the error.
+        print(f"verdict: DISAGREE ({exc})")
+        return EXIT_FAIL
     ok = comparison.verdict == "agree"
     if args.mutants:
         table = run_mutants(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pandas as pd
 
 from gibbs.data import HierarchicalData
 
-__all__ = ["run_compare", "run_mutants"]
+__all__ = ["SamplerFailure", "run_compare", "run_mutants"]
 
 
 def _multilevel_coefficient(post, name: str) -> float:
@@ -71,6 +72,23 @@ def _baselines(data: HierarchicalData, gibbs_idata, family) -> tuple[pd.DataFram
     return table, npf
 
 
+class SamplerFailure(RuntimeError):
+    """The run under test raised while sampling (its inputs had been checked before)."""
+
+
+def _under_test(run: Callable[[], Any]) -> Any:
+    """Run the sampler under test; an error while it samples is its failure, not a usage error.
+
+    The data, model and scheme are validated before this is called, so a ValueError (or a
+    floating-point or linear-algebra error) from inside the sampling loop says the sampler broke
+    on this configuration: compare reports it as such (DISAGREE), with the message.
+    """
+    try:
+        return run()
+    except (ValueError, FloatingPointError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
+        raise SamplerFailure(f"the Gibbs run failed while sampling: {exc}") from exc
+
+
 def run_compare(
     spec,
     *,
@@ -123,16 +141,27 @@ def run_compare(
     _say(f"family: {family}; priors: {priors}", quiet)
     # The Bayesian pooling baselines (their PSIS-LOO, the shrinkage plot), where they exist.
     no_pooling_fits = refusal(spec.structure, family, "pooling-baselines")
+    if scheme not in spec.schemes():
+        raise ValueError(
+            f"scheme {scheme!r} is not one of this model's: {', '.join(sorted(spec.schemes()))}"
+        )
+
+    def run_gibbs(n: int, **options):
+        return _under_test(
+            lambda: gibbs.sample(
+                spec,
+                scheme=scheme,
+                draws=n,
+                tune=tune,
+                chains=chains,
+                seed=seed,
+                progressbar=not quiet,
+                **options,
+            )
+        )
+
     start = time.perf_counter()
-    g = gibbs.sample(
-        spec,
-        scheme=scheme,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=seed,
-        progressbar=not quiet,
-    )
+    g = run_gibbs(draws)
     gibbs_time = time.perf_counter() - start
     _say(f"Gibbs ({scheme}, {chains} chains x {draws} draws): {gibbs_time:.1f} s", quiet)
     convergence_line = _convergence_line(g)
@@ -225,17 +254,8 @@ def run_compare(
             "reference's)",
             quiet,
         )
-        return gibbs.sample(
-            spec,
-            scheme=scheme,
-            draws=n,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            progressbar=not quiet,
-            log_likelihood=False,
-            compute_convergence_checks=False,  # compare applies its own R-hat/ESS rules
-        )
+        # compare applies its own R-hat/ESS rules
+        return run_gibbs(n, log_likelihood=False, compute_convergence_checks=False)
 
     comparison, used = compare_lengthened(
         longer,
